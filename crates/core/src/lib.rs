@@ -1,0 +1,20 @@
+//! Image-stream behaviour as pure functions: no IO, no async, time passed in by the caller.
+//!
+//! Each module implements one part of the spec (`../shared/spec/image-api.md`); the server's
+//! service layer, the controllers and the integrated registry all call into these functions, so
+//! a rule exists exactly once. Section numbers in comments (§4.9) refer to that spec.
+
+pub mod generation;
+pub mod import;
+pub mod manifest;
+pub mod mapping;
+pub mod repository;
+pub mod resolution;
+pub mod tag_event;
+pub mod tags;
+pub mod views;
+
+pub use tagplane_api as api;
+
+#[cfg(test)]
+mod testutil;
