@@ -187,6 +187,12 @@ fn test() -> Result<()> {
         "cargo test --doc",
         cargo().args(["test", "--doc", "--workspace", "--locked"]),
     )?;
+    run(
+        "cargo doc -D warnings",
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--locked"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
     fuzz_smoke()?;
     eprintln!(
         "xtask: all checks passed in {:.0}s",

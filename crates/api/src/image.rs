@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::meta::{
-    ByteString, IMAGE_API_VERSION, ListMeta, LocalObjectReference, ObjectMeta, ObjectReference,
-    Resource, Status, Time, is_empty_str, is_false, is_zero, null_as_default, ser_embedded_status,
+    ByteString, IMAGE_API_VERSION, LocalObjectReference, ObjectMeta, ObjectReference, Resource,
+    Status, Time, is_empty_str, is_false, is_zero, null_as_default, ser_embedded_status,
 };
 
 /// `from.kind` of a tag that points at a registry pull spec.
@@ -1166,31 +1166,9 @@ pub struct ImageBlobReferences {
     pub manifests: Vec<String>,
 }
 
-/// Secrets usable for pulling, as returned by `imagestreams/{name}/secrets` (spec §2.10).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretList {
-    /// `image.openshift.io/v1`.
-    #[serde(
-        default,
-        skip_serializing_if = "is_empty_str",
-        deserialize_with = "null_as_default"
-    )]
-    pub api_version: String,
-    /// `SecretList`.
-    #[serde(
-        default,
-        skip_serializing_if = "is_empty_str",
-        deserialize_with = "null_as_default"
-    )]
-    pub kind: String,
-    /// List metadata.
-    #[serde(default)]
-    pub metadata: ListMeta,
-    /// The secrets.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub items: Vec<k8s_openapi::api::core::v1::Secret>,
-}
+/// Secrets usable for pulling, as returned by `imagestreams/{name}/secrets` (spec §2.10): a core
+/// `SecretList` re-typed into the image group (`apiVersion: image.openshift.io/v1`).
+pub type SecretList = crate::meta::List<k8s_openapi::api::core::v1::Secret>;
 
 /// Serialize spec tags sorted by name (OpenShift stores them in a map).
 fn ser_spec_tags<S: Serializer>(tags: &[TagReference], s: S) -> Result<S::Ok, S::Error> {

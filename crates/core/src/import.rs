@@ -172,19 +172,32 @@ pub fn set_failure_condition(
     true
 }
 
-#[allow(clippy::too_many_arguments)] // mirrors the upstream helper; every input is distinct
-/// Record a successful import of `image` into `tag` from `from` (§10.5 "import successful").
+/// Where an imported image came from and how its tag should be imported and consumed.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportSource<'a> {
+    /// Source pull spec in the user's spelling (`mysql:8`, `quay.io/org/app:1`).
+    pub from: &'a str,
+    /// Import policy of the request.
+    pub import_policy: &'a TagImportPolicy,
+    /// Reference policy of the request.
+    pub reference_policy: &'a TagReferencePolicy,
+}
+
+/// Record a successful import of `image` into `tag` (§10.5 "import successful").
 /// Returns whether anything changed.
 pub fn import_successful(
     stream: &mut ImageStream,
     tag: &str,
-    from: &str,
+    source: ImportSource<'_>,
     image: &Image,
-    import_policy: &TagImportPolicy,
-    reference_policy: &TagReferencePolicy,
     next_generation: i64,
     now: &Time,
 ) -> bool {
+    let ImportSource {
+        from,
+        import_policy,
+        reference_policy,
+    } = source;
     let digest = image.metadata.name.clone().unwrap_or_default();
     let pull_spec = match ImageReference::parse(from) {
         Ok(mut r) => {
@@ -295,16 +308,12 @@ pub fn apply_import_results(
             }
             let Some(image) = &st.image else { continue };
             let from = format!("{}:{}", spec.from.name, st.tag);
-            changed |= import_successful(
-                &mut stream,
-                &st.tag,
-                &from,
-                image,
-                &spec.import_policy,
-                &spec.reference_policy,
-                next_generation,
-                now,
-            );
+            let source = ImportSource {
+                from: &from,
+                import_policy: &spec.import_policy,
+                reference_policy: &spec.reference_policy,
+            };
+            changed |= import_successful(&mut stream, &st.tag, source, image, next_generation, now);
             collect_images(st, &mut images);
         }
     }
@@ -331,16 +340,12 @@ pub fn apply_import_results(
             continue;
         }
         let Some(image) = &st.image else { continue };
-        changed |= import_successful(
-            &mut stream,
-            &to.name,
-            &spec.from.name,
-            image,
-            &spec.import_policy,
-            &spec.reference_policy,
-            next_generation,
-            now,
-        );
+        let source = ImportSource {
+            from: &spec.from.name,
+            import_policy: &spec.import_policy,
+            reference_policy: &spec.reference_policy,
+        };
+        changed |= import_successful(&mut stream, &to.name, source, image, next_generation, now);
         collect_images(st, &mut images);
     }
     // Successful images are created even when they were not tagged (digest imports without `to`).
@@ -578,16 +583,13 @@ mod tests {
             s.status.tag("t").unwrap().conditions[0].message,
             "unknown error prevented import"
         );
-        let changed = import_successful(
-            &mut s,
-            "t",
-            "quay.io/a/b:1",
-            &image(D1),
-            &Default::default(),
-            &Default::default(),
-            2,
-            &at(2),
-        );
+        let policy = (TagImportPolicy::default(), TagReferencePolicy::default());
+        let source = ImportSource {
+            from: "quay.io/a/b:1",
+            import_policy: &policy.0,
+            reference_policy: &policy.1,
+        };
+        let changed = import_successful(&mut s, "t", source, &image(D1), 2, &at(2));
         assert!(changed);
         assert!(s.status.tag("t").unwrap().conditions.is_empty());
     }
