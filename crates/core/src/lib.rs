@@ -6,6 +6,8 @@
 
 pub mod generation;
 pub mod import;
+pub mod layers;
+pub mod limits;
 pub mod manifest;
 pub mod mapping;
 pub mod repository;
