@@ -1,0 +1,6 @@
+//! Store integration tests: one conformance suite run against every backend, plus the
+//! crash-durability test of the embedded store.
+
+mod conformance;
+mod durability;
+mod redb;
