@@ -17,10 +17,15 @@ const PEERS: &[(&str, &str)] = &[
     ("etcd-client", "etcdctl"),
     ("apache2-utils", "htpasswd"),
     ("protobuf-compiler", "protoc"),
+    // etcd-client's build needs google/protobuf/*.proto, which only this package installs.
+    (
+        "libprotobuf-dev",
+        "/usr/include/google/protobuf/descriptor.proto",
+    ),
 ];
 
 /// Fuzz targets compiled and smoke-run by `cargo xtask test`.
-const FUZZ_TARGETS: &[&str] = &["image_reference"];
+const FUZZ_TARGETS: &[&str] = &["image_reference", "selectors"];
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -28,12 +33,23 @@ commands:
   test                 install missing test peers (as root), then fmt check, clippy -D warnings,
                        nextest on the whole workspace, doc tests, rustdoc -D warnings, and the fuzz
                        targets' build + smoke run
+  bench api            istag GET, LIST 1,000 streams, tag updates at concurrency 64, and watch
+                       fan-out, against a release `tagplane serve` on loopback
+  bench store          durable writes/s, reads/s and watch fan-out of the redb and etcd stores,
+                       side by side (starts a local etcd)
   fuzz <target> [secs] run a cargo-fuzz target (installs cargo-fuzz if missing; default 60 s)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("store") => bench_store(),
+            Some("api") => bench_api(),
+            _ => Err(anyhow::anyhow!(
+                "usage: cargo xtask bench store|api\n\n{USAGE}"
+            )),
+        },
         Some("fuzz") => match args.get(1) {
             Some(target) => fuzz(target, args.get(2).map(String::as_str).unwrap_or("60")),
             None => Err(anyhow::anyhow!("missing fuzz target\n\n{USAGE}")),
@@ -84,6 +100,9 @@ fn run(step: &str, cmd: &mut Command) -> Result<()> {
 }
 
 fn on_path(binary: &str) -> bool {
+    if binary.starts_with('/') {
+        return Path::new(binary).is_file();
+    }
     env::var_os("PATH")
         .map(|p| env::split_paths(&p).any(|d| d.join(binary).is_file()))
         .unwrap_or(false)
@@ -185,12 +204,18 @@ fn test() -> Result<()> {
     }
     run(
         "cargo test --doc",
-        cargo().args(["test", "--doc", "--workspace", "--locked"]),
+        cargo().args(["test", "--doc", "--workspace", "--all-features", "--locked"]),
     )?;
     run(
         "cargo doc -D warnings",
         cargo()
-            .args(["doc", "--workspace", "--no-deps", "--locked"])
+            .args([
+                "doc",
+                "--workspace",
+                "--all-features",
+                "--no-deps",
+                "--locked",
+            ])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     fuzz_smoke()?;
@@ -263,4 +288,185 @@ fn fuzz(target: &str, secs: &str) -> Result<()> {
             .args(["fuzz", "run", "-s", "none", target, "--"])
             .arg(format!("-max_total_time={secs}")),
     )
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A local single-node etcd for benchmarks; killed by PID when dropped.
+struct LocalEtcd {
+    child: std::process::Child,
+    endpoint: String,
+    _dir: PathBuf,
+}
+
+impl LocalEtcd {
+    fn start() -> Result<LocalEtcd> {
+        if !on_path("etcd") {
+            bail!(
+                "etcd is not installed: run `cargo xtask test` as root once, or apt-get install etcd-server"
+            );
+        }
+        let dir = env::temp_dir().join(format!("tagplane-bench-etcd-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let (client, peer) = (free_port()?, free_port()?);
+        let endpoint = format!("http://127.0.0.1:{client}");
+        let child = Command::new("etcd")
+            .args(["--name", "bench", "--data-dir"])
+            .arg(dir.join("data"))
+            .args([
+                "--listen-client-urls",
+                &endpoint,
+                "--advertise-client-urls",
+                &endpoint,
+            ])
+            .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
+            .args([
+                "--initial-advertise-peer-urls",
+                &format!("http://127.0.0.1:{peer}"),
+            ])
+            .args([
+                "--initial-cluster",
+                &format!("bench=http://127.0.0.1:{peer}"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting etcd")?;
+        let etcd = LocalEtcd {
+            child,
+            endpoint,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let ok = Command::new("etcdctl")
+                .args(["--endpoints", &etcd.endpoint, "endpoint", "health"])
+                .env("ETCDCTL_API", "3")
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            if ok {
+                return Ok(etcd);
+            }
+            if Instant::now() > deadline {
+                bail!("etcd did not become healthy within 30 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for LocalEtcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self._dir);
+    }
+}
+
+fn bench_store() -> Result<()> {
+    run(
+        "build store benchmark (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "tagplane-store",
+            "--features",
+            "etcd",
+            "--bin",
+            "tagplane-store-bench",
+        ]),
+    )?;
+    let etcd = LocalEtcd::start()?;
+    eprintln!("xtask: etcd {} ready", etcd.endpoint);
+    run(
+        "store benchmark",
+        Command::new(root().join("target/release/tagplane-store-bench"))
+            .args(["--etcd", &etcd.endpoint]),
+    )
+}
+
+/// A `tagplane serve` child process on a free loopback port; killed by PID when dropped.
+struct LocalServer {
+    child: std::process::Child,
+    url: String,
+    dir: PathBuf,
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn bench_api() -> Result<()> {
+    run(
+        "build tagplane and the load generator (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "tagplane",
+            "-p",
+            "tagplane-bench",
+        ]),
+    )?;
+    let dir = env::temp_dir().join(format!("tagplane-bench-api-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let port = free_port()?;
+    let child = Command::new(root().join("target/release/tagplane"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .context("starting tagplane serve")?;
+    let server = LocalServer {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        dir,
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("tagplane serve did not start listening within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let rss_before = rss_kib(server.child.id());
+    run(
+        "api benchmark",
+        Command::new(root().join("target/release/tagplane-api-bench")).arg(&server.url),
+    )?;
+    if let (Some(a), Some(b)) = (rss_before, rss_kib(server.child.id())) {
+        println!(
+            "\nserver RSS: {} MiB at start, {} MiB after the load",
+            a / 1024,
+            b / 1024
+        );
+    }
+    Ok(())
+}
+
+/// Resident set size of a process in KiB, from /proc.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -53,7 +53,7 @@ pub const ANNOTATION_PREFER_OS: &str = "importer.image.openshift.io/prefer-os";
 pub const ANNOTATION_TRIGGERS: &str = "image.openshift.io/triggers";
 
 /// An image stream: tags pointing at images, with history (spec §2.1).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStream {
     /// `image.openshift.io/v1`.
@@ -92,7 +92,7 @@ impl Resource for ImageStream {
 pub type ImageStreamList = crate::meta::List<ImageStream>;
 
 /// `ImageStream.spec`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamSpec {
     /// Whether short names in this namespace resolve to this stream (spec §15).
@@ -116,7 +116,7 @@ pub struct ImageStreamSpec {
 }
 
 /// `spec.lookupPolicy`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageLookupPolicy {
     /// Resolve short names like `mysql:8` against this stream.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -124,7 +124,7 @@ pub struct ImageLookupPolicy {
 }
 
 /// One spec tag: where the tag should come from and how (spec §2.1).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TagReference {
     /// Tag name.
@@ -155,7 +155,7 @@ pub struct TagReference {
 }
 
 /// `importPolicy` of a tag or import request.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TagImportPolicy {
     /// Allow plain HTTP and unverified TLS.
@@ -182,7 +182,7 @@ pub struct TagImportPolicy {
 }
 
 /// `referencePolicy` of a tag; `type` defaults to `Source` on decode (spec §2.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TagReferencePolicy {
     /// `Source` or `Local`.
     #[serde(rename = "type")]
@@ -214,7 +214,7 @@ impl<'de> Deserialize<'de> for TagReferencePolicy {
 }
 
 /// `ImageStream.status`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamStatus {
     /// Computed internal pull location (spec §4.8); always written, may be empty.
@@ -238,7 +238,7 @@ pub struct ImageStreamStatus {
 }
 
 /// The history of one tag, newest first, plus its last import failure.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NamedTagEventList {
     /// Tag name.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -268,7 +268,7 @@ impl NamedTagEventList {
 }
 
 /// One entry of a tag's history.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TagEvent {
     /// When the event was recorded; `null` when unset.
@@ -293,7 +293,7 @@ pub struct TagEvent {
 }
 
 /// An import failure recorded on a tag (spec §10.5).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TagEventCondition {
     /// Always `ImportSuccess`.
@@ -325,7 +325,7 @@ pub struct TagEventCondition {
 }
 
 /// An immutable image, named by its manifest digest (spec §2.2).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Image {
     /// `image.openshift.io/v1`.
@@ -389,6 +389,7 @@ pub struct Image {
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "null_as_default"
     )]
+    #[schemars(with = "Vec<String>")]
     pub docker_image_signatures: Vec<ByteString>,
     /// Media type of the manifest.
     #[serde(
@@ -424,7 +425,7 @@ impl Resource for Image {
 pub type ImageList = crate::meta::List<Image>;
 
 /// One layer of an image.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageLayer {
     /// Layer digest.
@@ -439,7 +440,7 @@ pub struct ImageLayer {
 }
 
 /// A child manifest of a manifest list.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {
     /// Digest of the child manifest (names an Image).
@@ -467,7 +468,7 @@ pub struct ImageManifest {
 }
 
 /// The `image.openshift.io/1.0` `DockerImage` object stored in `Image.dockerImageMetadata`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DockerImageMetadata {
     /// `DockerImage`.
     #[serde(default = "docker_image_kind")]
@@ -547,7 +548,7 @@ impl Default for DockerImageMetadata {
 }
 
 /// Docker container configuration, capitalised field names as in the Docker 1.0 API.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[allow(missing_docs)]
 pub struct DockerConfig {
     #[serde(rename = "Hostname", default, skip_serializing_if = "is_empty_str")]
@@ -619,11 +620,13 @@ pub struct DockerConfig {
 }
 
 /// The JSON value `{}` (Go's `struct{}`), used as the value type of port and volume sets.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct EmptyObject {}
 
 /// A signature of an image (spec §2.3). Name format `<imageName>@<signatureName>`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageSignature {
     /// `image.openshift.io/v1`.
@@ -648,6 +651,7 @@ pub struct ImageSignature {
     pub type_: String,
     /// The opaque signature blob (base64 on the wire).
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "String")]
     pub content: ByteString,
     /// Verification state.
     #[serde(
@@ -689,7 +693,7 @@ impl Resource for ImageSignature {
 }
 
 /// A condition of a signature (Trusted, ForImage, Expired, Revoked).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignatureCondition {
     /// Condition type.
@@ -721,7 +725,7 @@ pub struct SignatureCondition {
 }
 
 /// Issuer of a signing certificate or key.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignatureIssuer {
     /// Organization name.
@@ -741,7 +745,7 @@ pub struct SignatureIssuer {
 }
 
 /// Subject of a signing certificate or key.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignatureSubject {
     /// Organization name.
@@ -764,7 +768,7 @@ pub struct SignatureSubject {
 }
 
 /// The image a tag currently points at (spec §2.4, §5).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamTag {
     /// `image.openshift.io/v1`.
@@ -816,7 +820,7 @@ impl Resource for ImageStreamTag {
 pub type ImageStreamTagList = crate::meta::List<ImageStreamTag>;
 
 /// Spec, status and image of one tag (spec §2.5, §6).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageTag {
     /// `image.openshift.io/v1`.
     #[serde(
@@ -858,7 +862,7 @@ impl Resource for ImageTag {
 pub type ImageTagList = crate::meta::List<ImageTag>;
 
 /// An image looked up in a stream by digest (spec §2.6, §7).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamImage {
     /// `image.openshift.io/v1`.
@@ -891,7 +895,7 @@ impl Resource for ImageStreamImage {
 }
 
 /// "Add image X to stream S under tag T" — how pushes land in a stream (spec §2.7, §8).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamMapping {
     /// `image.openshift.io/v1`.
@@ -927,7 +931,7 @@ impl Resource for ImageStreamMapping {
 }
 
 /// A request to import images from a remote registry, and its result (spec §2.8, §10).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamImport {
     /// `image.openshift.io/v1`.
@@ -963,7 +967,7 @@ impl Resource for ImageStreamImport {
 }
 
 /// `ImageStreamImport.spec`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamImportSpec {
     /// `false` = dry run (spec §10.4).
@@ -982,7 +986,7 @@ pub struct ImageStreamImportSpec {
 }
 
 /// A repository import request.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryImportSpec {
     /// Repository (kind DockerImage, no tag or digest).
@@ -1004,7 +1008,7 @@ pub struct RepositoryImportSpec {
 }
 
 /// One image import request.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageImportSpec {
     /// Source (kind DockerImage).
@@ -1029,7 +1033,7 @@ pub struct ImageImportSpec {
 }
 
 /// `ImageStreamImport.status`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamImportStatus {
     /// The resulting stream when `spec.import` was true.
@@ -1048,7 +1052,7 @@ pub struct ImageStreamImportStatus {
 }
 
 /// Result of a repository import.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryImportStatus {
     /// Overall outcome.
@@ -1075,7 +1079,7 @@ pub struct RepositoryImportStatus {
 }
 
 /// Result of one image import.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageImportStatus {
     /// `Success`, or `Failure` with reason, message and code.
     #[serde(
@@ -1104,7 +1108,7 @@ pub struct ImageImportStatus {
 }
 
 /// Layers and blobs referenced by the images of a stream (spec §2.9, §12.1).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamLayers {
     /// `image.openshift.io/v1`.
@@ -1133,7 +1137,7 @@ pub struct ImageStreamLayers {
 }
 
 /// Size and media type of a blob; size is `null` when unknown.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageLayerData {
     /// Size in bytes, `null` when unknown.
@@ -1145,7 +1149,7 @@ pub struct ImageLayerData {
 }
 
 /// The blobs one image is made of.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageBlobReferences {
     /// The Image object is referenced by the stream but no longer exists.

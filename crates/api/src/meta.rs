@@ -68,7 +68,7 @@ pub(crate) fn ser_embedded_status<S: serde::Serializer>(
 
 /// A reference to another object (core/v1 `ObjectReference`), with Go's omitempty rules:
 /// every unset field is left out of the JSON.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReference {
     /// Kind of the referent (`DockerImage`, `ImageStreamTag`, `ImageStreamImage`, ...).
@@ -134,7 +134,7 @@ impl ObjectReference {
 }
 
 /// A reference to an object in the same namespace, by name only (core/v1 `LocalObjectReference`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LocalObjectReference {
     /// Name of the referent.
     #[serde(
@@ -147,7 +147,7 @@ pub struct LocalObjectReference {
 
 /// A Kubernetes list: `{apiVersion, kind, metadata, items}`. Go emits `metadata` always and
 /// `items` as `null` when there are none; we always emit an array, which every client accepts.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]
 pub struct List<T> {
     /// `apiVersion` of the list (the group version of its items).

@@ -1,9 +1,13 @@
 //! The `tagplane` binary: `serve` runs the server, the other commands speak `oc`'s image-stream
 //! dialect to a server over HTTP.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use tagplane_server::serve::{ServeConfig, StoreConfig};
+use tagplane_server::service::ServiceConfig;
 
 /// OpenShift image streams as a standalone product.
 #[derive(Debug, Parser)]
@@ -13,10 +17,43 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StoreKind {
+    /// Embedded redb file in the data directory.
+    Redb,
+    /// An etcd cluster (needs a build with the `etcd` feature).
+    Etcd,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (loopback only until TLS lands).
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    listen: SocketAddr,
+    /// Directory for the store and the admin kubeconfig.
+    #[arg(long, default_value = "tagplane-data")]
+    data_dir: PathBuf,
+    /// Store backend.
+    #[arg(long, value_enum, default_value = "redb")]
+    store: StoreKind,
+    /// etcd endpoints, comma-separated (with --store etcd).
+    #[arg(long, value_delimiter = ',')]
+    etcd_endpoints: Vec<String>,
+    /// Key prefix in etcd.
+    #[arg(long, default_value = "/tagplane")]
+    etcd_prefix: String,
+    /// Internal hostname of the integrated registry (feeds status.dockerImageRepository).
+    #[arg(long)]
+    registry_hostname: Option<String>,
+    /// Public hostname of the integrated registry (feeds status.publicDockerImageRepository).
+    #[arg(long)]
+    public_registry_hostname: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the image.openshift.io/v1 API server, controllers and integrated registry.
-    Serve,
+    /// Run the image.openshift.io/v1 API server.
+    Serve(Box<ServeArgs>),
     /// Parse an image pull spec and print its parts the way the server sees them.
     ParseRef {
         /// The pull spec, e.g. `quay.io/org/app:1.2` or `mysql`.
@@ -24,27 +61,103 @@ enum Command {
     },
 }
 
+fn store_config(args: &ServeArgs) -> anyhow::Result<StoreConfig> {
+    match args.store {
+        StoreKind::Redb => Ok(StoreConfig::Redb),
+        #[cfg(feature = "etcd")]
+        StoreKind::Etcd => {
+            if args.etcd_endpoints.is_empty() {
+                anyhow::bail!("--store etcd needs --etcd-endpoints http://HOST:PORT[,...]");
+            }
+            Ok(StoreConfig::Etcd(tagplane_server::serve::etcd_options(
+                &args.etcd_endpoints,
+                &args.etcd_prefix,
+            )))
+        }
+        #[cfg(not(feature = "etcd"))]
+        StoreKind::Etcd => {
+            let _ = (&args.etcd_endpoints, &args.etcd_prefix);
+            anyhow::bail!(
+                "this tagplane was built without etcd support; rebuild with `--features etcd`"
+            )
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let service = ServiceConfig {
+        hosts: tagplane_server::service::registry_hostnames(
+            args.registry_hostname.clone(),
+            args.public_registry_hostname.clone(),
+        ),
+        ..Default::default()
+    };
+    let config = ServeConfig {
+        listen: args.listen,
+        data_dir: args.data_dir.clone(),
+        store: store_config(&args)?,
+        service,
+    };
+    tagplane_server::serve::serve(config, shutdown_signal()).await?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve => {
-            eprintln!(
-                "error: `tagplane serve` is not implemented yet: the API server lands with the \
-                 API-server issue; this build contains the wire types, validation and \
-                 image-stream semantics only"
-            );
-            ExitCode::FAILURE
+        Command::Serve(args) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(run_serve(*args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::ParseRef { spec } => match tagplane_api::reference::ImageReference::parse(&spec) {
             Ok(r) => {
-                let d = r.docker_client_defaults();
-                println!("registry:   {}", r.registry);
-                println!("namespace:  {}", r.namespace);
-                println!("name:       {}", r.name);
-                println!("tag:        {}", r.tag);
-                println!("id:         {}", r.id);
-                println!("exact:      {}", r.exact());
-                println!("defaulted:  {}", d.exact());
+                println!("registry:      {}", r.registry);
+                println!("namespace:     {}", r.namespace);
+                println!("name:          {}", r.name);
+                println!("tag:           {}", r.tag);
+                println!("id:            {}", r.id);
+                println!("exact:         {}", r.exact());
+                println!("defaulted:     {}", r.docker_client_defaults().exact());
                 println!("most specific: {}", r.most_specific().exact());
                 ExitCode::SUCCESS
             }

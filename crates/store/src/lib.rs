@@ -13,11 +13,15 @@ use std::time::Duration;
 
 use futures::Stream;
 
+mod any;
 mod continue_token;
+#[cfg(feature = "etcd")]
+pub mod etcd;
 mod key;
 pub mod redb;
 mod util;
 
+pub use any::AnyStore;
 pub use continue_token::ContinueToken;
 pub use key::{Key, Prefix};
 pub use util::{delete_with_uid, guaranteed_update};

@@ -3,4 +3,6 @@
 
 mod conformance;
 mod durability;
+#[cfg(feature = "etcd")]
+mod etcd;
 mod redb;

@@ -1,0 +1,212 @@
+//! Handlers of `images`, `imagesignatures` (§9), `imagestreamimages` (§7) and
+//! `imagestreams/{name}/layers` (§12.1): decode, call the service, encode.
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+use serde_json::Value;
+use tagplane_api::image::{Image, ImageSignature};
+use tagplane_api::meta::List;
+
+use super::prelude::*;
+use super::smp;
+use super::tags::{delete_request, list_options, patch_fn, respond};
+use super::watch::{DEFAULT_WATCH_TIMEOUT, WatchParams, watch_response};
+use crate::service::tags::ObjectUpdate;
+
+const BASE: &str = "/apis/image.openshift.io/v1";
+
+/// Routes of these resources.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            &format!("{BASE}/images"),
+            get(list_images).post(create_image),
+        )
+        .route(
+            &format!("{BASE}/images/{{name}}"),
+            get(get_image)
+                .put(replace_image)
+                .patch(patch_image)
+                .delete(delete_image),
+        )
+        .route(&format!("{BASE}/imagesignatures"), post(create_signature))
+        .route(
+            &format!("{BASE}/imagesignatures/{{name}}"),
+            delete(delete_signature),
+        )
+        .route(
+            &format!("{BASE}/namespaces/{{ns}}/imagestreamimages/{{name}}"),
+            get(get_isimage),
+        )
+        .route(
+            &format!("{BASE}/namespaces/{{ns}}/imagestreams/{{name}}/layers"),
+            get(get_layers),
+        )
+}
+
+async fn list_images(State(st): State<AppState>, Query(q): Query<CommonQuery>) -> Response {
+    let selector = match st
+        .service
+        .image_selector(q.label_selector.as_deref(), q.field_selector.as_deref())
+    {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if q.is_watch() {
+        let params = WatchParams {
+            namespace: None,
+            resource_version: q.resource_version.clone(),
+            bookmarks: q.allow_watch_bookmarks.unwrap_or(false),
+            timeout: q
+                .timeout_seconds
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(DEFAULT_WATCH_TIMEOUT),
+        };
+        let present = |i: Image| serde_json::to_value(&i).unwrap_or(Value::Null);
+        let keep = move |i: &Image| selector.matches(&i.metadata, |_| None);
+        return watch_response::<Image, _, _>(&st.service, params, present, keep).await;
+    }
+    let result = st
+        .service
+        .list_images(&list_options(&q), &selector)
+        .await
+        .map(|l| List::new(l.items, l.meta));
+    respond(StatusCode::OK, result)
+}
+
+async fn create_image(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        let decoded =
+            decode_body::<Image>(&headers, &body_bytes(body)?, q.field_validation.as_deref())?;
+        let image = st.service.create_image(decoded.value, opts).await?;
+        Ok::<_, ApiError>(json_response(
+            StatusCode::CREATED,
+            &image,
+            &decoded.warnings,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn get_image(State(st): State<AppState>, Path(name): Path<String>) -> Response {
+    respond(StatusCode::OK, st.service.get_image(&name).await)
+}
+
+async fn replace_image(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        let decoded =
+            decode_body::<Image>(&headers, &body_bytes(body)?, q.field_validation.as_deref())?;
+        let image = st
+            .service
+            .update_image(&name, ObjectUpdate::Replace(decoded.value), opts)
+            .await?;
+        Ok::<_, ApiError>(json_response(StatusCode::OK, &image, &decoded.warnings))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn patch_image(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        let patch = patch_fn(&headers, body, &smp::IMAGE)?;
+        st.service
+            .update_image(&name, ObjectUpdate::Patch(&*patch), opts)
+            .await
+    }
+    .await;
+    respond(StatusCode::OK, result)
+}
+
+async fn delete_image(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let (opts, rv, uid) = delete_request(&q, &headers, body)?;
+        st.service
+            .delete_image(&name, rv, uid.as_deref(), opts)
+            .await
+    }
+    .await;
+    respond(StatusCode::OK, result)
+}
+
+async fn create_signature(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        let decoded = decode_body::<ImageSignature>(
+            &headers,
+            &body_bytes(body)?,
+            q.field_validation.as_deref(),
+        )?;
+        let sig = st
+            .service
+            .create_image_signature(decoded.value, opts)
+            .await?;
+        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &sig, &decoded.warnings))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn delete_signature(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<CommonQuery>,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        st.service.delete_image_signature(&name, opts).await
+    }
+    .await;
+    respond(StatusCode::OK, result)
+}
+
+async fn get_isimage(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Response {
+    respond(
+        StatusCode::OK,
+        st.service.get_image_stream_image(&ns, &name).await,
+    )
+}
+
+async fn get_layers(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Response {
+    respond(
+        StatusCode::OK,
+        st.service.get_image_stream_layers(&ns, &name).await,
+    )
+}

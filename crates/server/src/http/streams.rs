@@ -1,0 +1,321 @@
+//! Handlers of `imagestreams` and `imagestreams/{name}/status`: decode, call the service, encode.
+
+use axum::Router;
+use axum::routing::get;
+use serde_json::Value;
+use tagplane_api::image::ImageStream;
+use tagplane_api::meta::List;
+use tagplane_store::ListOptions;
+
+use super::patch::{PatchKind, json_patch, merge_patch};
+use super::prelude::*;
+use super::table::{self, wants_table};
+use super::watch::{DEFAULT_WATCH_TIMEOUT, WatchParams, watch_response};
+use crate::objects::Objects;
+use crate::service::imagestreams::StreamPart;
+
+const BASE: &str = "/apis/image.openshift.io/v1";
+
+/// Routes of this resource.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{BASE}/imagestreams"), get(list_all))
+        .route(
+            &format!("{BASE}/namespaces/{{ns}}/imagestreams"),
+            get(list).post(create),
+        )
+        .route(
+            &format!("{BASE}/namespaces/{{ns}}/imagestreams/{{name}}"),
+            get(get_one).put(replace).patch(patch).delete(delete),
+        )
+        .route(
+            &format!("{BASE}/namespaces/{{ns}}/imagestreams/{{name}}/status"),
+            get(get_one).put(replace_status).patch(patch_status),
+        )
+}
+
+async fn list_all(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+) -> Response {
+    list_in(st, None, q, headers).await
+}
+
+async fn list(
+    State(st): State<AppState>,
+    Path(ns): Path<String>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+) -> Response {
+    list_in(st, Some(ns), q, headers).await
+}
+
+async fn list_in(st: AppState, ns: Option<String>, q: CommonQuery, headers: HeaderMap) -> Response {
+    let hosts = st.service.config.hosts.clone();
+    let selector = match st
+        .service
+        .stream_selector(q.label_selector.as_deref(), q.field_selector.as_deref())
+    {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if q.is_watch() {
+        let params = WatchParams {
+            namespace: ns,
+            resource_version: q.resource_version.clone(),
+            bookmarks: q.allow_watch_bookmarks.unwrap_or(false),
+            timeout: q
+                .timeout_seconds
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(DEFAULT_WATCH_TIMEOUT),
+        };
+        // With a Table negotiated, each event carries a one-row Table.
+        let table_clock = wants_table(&headers).then(|| st.service.objects.clock.clone());
+        let present = move |mut s: ImageStream| {
+            tagplane_core::repository::decorate(&mut s, &hosts);
+            match &table_clock {
+                Some(clock) => table::table_of(&s, &clock.now()),
+                None => serde_json::to_value(&s).unwrap_or(Value::Null),
+            }
+        };
+        return watch_response::<ImageStream, _, _>(&st.service, params, present, move |s| {
+            selector.matches(s)
+        })
+        .await;
+    }
+    let result = async {
+        let revision = match (q.resource_version.as_deref(), q.continue_.is_some()) {
+            (Some(rv), false)
+                if !rv.is_empty()
+                    && rv != "0"
+                    && q.resource_version_match.as_deref() == Some("Exact") =>
+            {
+                Objects::parse_rv(Some(rv))?
+            }
+            _ => None,
+        };
+        let opts = ListOptions {
+            limit: q.limit,
+            continue_token: q.continue_.clone(),
+            revision,
+        };
+        let mut list = st.service.list_streams(ns.as_deref(), &opts).await?;
+        list.items.retain(|s| selector.matches(s));
+        Ok::<_, ApiError>(List {
+            api_version: tagplane_api::meta::IMAGE_API_VERSION.into(),
+            kind: "ImageStreamList".into(),
+            metadata: list.meta,
+            items: list.items,
+        })
+    }
+    .await;
+    match result {
+        Ok(list) if wants_table(&headers) => table::response(&table::table(
+            &list.items,
+            Some(&list.metadata),
+            &st.service.objects.clock.now(),
+        )),
+        Ok(list) => json_response(StatusCode::OK, &list, &[]),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn create(
+    State(st): State<AppState>,
+    Path(ns): Path<String>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        let decoded = decode_body::<ImageStream>(
+            &headers,
+            &body_bytes(body)?,
+            q.field_validation.as_deref(),
+        )?;
+        let created = st.service.create_stream(&ns, decoded.value, opts).await?;
+        Ok::<_, ApiError>(json_response(
+            StatusCode::CREATED,
+            &created,
+            &decoded.warnings,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn get_one(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match st.service.get_stream(&ns, &name).await {
+        Ok(s) if wants_table(&headers) => {
+            table::response(&table::table_of(&s, &st.service.objects.clock.now()))
+        }
+        Ok(s) => json_response(StatusCode::OK, &s, &[]),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn replace_part(
+    st: AppState,
+    ns: String,
+    name: String,
+    q: CommonQuery,
+    headers: HeaderMap,
+    body: Bytes,
+    part: StreamPart,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        let decoded = decode_body::<ImageStream>(
+            &headers,
+            &body_bytes(body)?,
+            q.field_validation.as_deref(),
+        )?;
+        let s = st
+            .service
+            .replace_stream(&ns, &name, decoded.value, part, opts)
+            .await?;
+        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &decoded.warnings))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn replace(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    replace_part(st, ns, name, q, headers, body, StreamPart::Main).await
+}
+
+async fn replace_status(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    replace_part(st, ns, name, q, headers, body, StreamPart::Status).await
+}
+
+async fn patch_part(
+    st: AppState,
+    ns: String,
+    name: String,
+    q: CommonQuery,
+    headers: HeaderMap,
+    body: Bytes,
+    part: StreamPart,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        let body = body_bytes(body)?;
+        let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let kind = PatchKind::from_content_type(ct)?;
+        let patch: Box<dyn Fn(Value) -> ApiResult<Value> + Send + Sync> = match kind {
+            PatchKind::Json => Box::new(move |v| json_patch(v, &body)),
+            PatchKind::Merge => Box::new(move |v| merge_patch(v, &body)),
+            PatchKind::Strategic => {
+                let patch: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid strategic merge patch: {e}")))?;
+                Box::new(move |v| super::smp::apply(v, &patch, &super::smp::IMAGE_STREAM))
+            }
+            PatchKind::Apply => {
+                return Err(ApiError::unsupported_media_type(
+                    "server-side apply is not supported yet: use client-side `kubectl apply` (without --server-side) or a merge patch",
+                ));
+            }
+        };
+        let s = st.service.patch_stream(&ns, &name, part, opts, &*patch).await?;
+        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &[]))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn patch(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    patch_part(st, ns, name, q, headers, body, StreamPart::Main).await
+}
+
+async fn patch_status(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    patch_part(st, ns, name, q, headers, body, StreamPart::Status).await
+}
+
+/// `DeleteOptions` bodies (only what we honour).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteOptions {
+    /// Preconditions.
+    #[serde(default)]
+    pub preconditions: Option<Preconditions>,
+    /// `["All"]` for a dry run.
+    #[serde(default)]
+    pub dry_run: Option<Vec<String>>,
+}
+
+/// Delete preconditions.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preconditions {
+    /// Required uid.
+    #[serde(default)]
+    pub uid: Option<String>,
+    /// Required resourceVersion.
+    #[serde(default)]
+    pub resource_version: Option<String>,
+}
+
+/// Parse an optional DeleteOptions body.
+pub fn delete_options(headers: &HeaderMap, body: &[u8]) -> ApiResult<DeleteOptions> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(DeleteOptions::default());
+    }
+    Ok(decode_body::<DeleteOptions>(headers, body, Some("Ignore"))?.value)
+}
+
+async fn delete(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let mut opts = q.write_options()?;
+        let d = delete_options(&headers, &body_bytes(body)?)?;
+        if d.dry_run
+            .as_ref()
+            .is_some_and(|v| v.iter().any(|x| x == "All"))
+        {
+            opts.dry_run = true;
+        }
+        let pre = d.preconditions.unwrap_or_default();
+        let rv = Objects::parse_rv(pre.resource_version.as_deref())?;
+        let s = st
+            .service
+            .delete_stream(&ns, &name, rv, pre.uid.as_deref(), opts)
+            .await?;
+        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &[]))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}

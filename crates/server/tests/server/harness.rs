@@ -1,0 +1,110 @@
+//! Start a real tagplane server on a free loopback port with a temporary data directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tagplane_server::serve::{ServeConfig, StoreConfig};
+use tagplane_server::service::ServiceConfig;
+
+/// A running server; stopped (gracefully) on drop.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The data directory (kubeconfig lives here).
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Start a server with default settings.
+    pub fn start() -> Server {
+        Self::start_with(ServiceConfig::default())
+    }
+
+    /// Start a server with `service` settings.
+    pub fn start_with(service: ServiceConfig) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        drop(listener);
+        let config = ServeConfig {
+            listen: addr,
+            data_dir: dir.path().to_owned(),
+            store: StoreConfig::Redb,
+            service,
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let shutdown = async move {
+                    let _ = stopped.await;
+                };
+                tagplane_server::serve::serve(config, shutdown)
+                    .await
+                    .unwrap();
+            });
+        });
+        let url = format!("http://{addr}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(addr) {
+                use std::io::{Read, Write};
+                let _ = s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n");
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200") {
+                    break;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server did not become ready"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Server {
+            url,
+            dir,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
+    /// Path of the admin kubeconfig.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("admin.kubeconfig")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Whether a required peer binary is present; fails under `TAGPLANE_REQUIRE_PEERS=1`.
+pub fn peer(binary: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(binary))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("TAGPLANE_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("test peer `{binary}` is required (TAGPLANE_REQUIRE_PEERS=1) but not on PATH");
+        }
+        eprintln!("skipping: test peer `{binary}` not installed");
+    }
+    found
+}

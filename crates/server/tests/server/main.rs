@@ -1,0 +1,11 @@
+//! Server integration tests: the service layer and the HTTP API against a real server on
+//! loopback, and kubectl as a real client.
+
+mod harness;
+mod http_api;
+mod images;
+mod imports;
+mod kubectl;
+mod mappings;
+mod secrets;
+mod tags;
