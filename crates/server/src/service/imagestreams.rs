@@ -27,6 +27,9 @@ pub enum StreamPart {
     Main,
     /// `imagestreams/{name}/status` (§4.4).
     Status,
+    /// The internal path of server-side writers (imports, istag/itag writes): spec and status
+    /// are written together; spec generations follow §4.2 and tag resolution runs (§10.5).
+    Internal,
 }
 
 fn name_of(s: &ImageStream) -> &str {
@@ -128,7 +131,7 @@ impl Service {
 
     /// Run tag resolution (§4.5, §4.7) and validation (§3) for a create or update; errors as a
     /// 422 with resolution errors nested (§4.11).
-    async fn resolve_and_validate(
+    pub(crate) async fn resolve_and_validate(
         &self,
         stream: &mut ImageStream,
         old: Option<&ImageStream>,
@@ -205,7 +208,7 @@ impl Service {
 
     /// Write `new` over `old` through the update path of `part` (§4.2 or §4.4), with CAS on
     /// `old`'s revision.
-    async fn write_stream(
+    pub(crate) async fn write_stream(
         &self,
         old: &ImageStream,
         mut new: ImageStream,
@@ -221,6 +224,11 @@ impl Service {
         match part {
             StreamPart::Main => {
                 prepare_for_update(&mut new, old, &self.config.hosts);
+                self.resolve_and_validate(&mut new, Some(old)).await?;
+            }
+            StreamPart::Internal => {
+                tagplane_core::generation::prepare_spec_for_update(&mut new, old);
+                decorate(&mut new, &self.config.hosts);
                 self.resolve_and_validate(&mut new, Some(old)).await?;
             }
             StreamPart::Status => {

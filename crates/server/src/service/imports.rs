@@ -231,8 +231,7 @@ impl Service {
             tag.generation = Some(1);
         }
         decorate(&mut stream, &self.config.hosts);
-        self.resolve_and_validate_internal(&mut stream, None)
-            .await?;
+        self.resolve_and_validate(&mut stream, None).await?;
         if opts.dry_run {
             if self
                 .objects

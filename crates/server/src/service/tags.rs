@@ -11,20 +11,17 @@ use tagplane_api::image::{Image, ImageStream, ImageStreamTag, ImageTag};
 use tagplane_api::meta::{List, ListMeta, ObjectMeta, Resource, Status};
 use tagplane_api::selector::{FieldSelector, LabelSelector, SelectorError};
 use tagplane_api::validation::{
-    FieldError, validate_image_stream_tag, validate_image_stream_tag_update,
-    validate_image_stream_update, validate_image_tag, validate_image_tag_update,
+    FieldError, validate_image_stream_tag, validate_image_stream_tag_update, validate_image_tag,
+    validate_image_tag_update,
 };
-use tagplane_core::generation::prepare_spec_for_update;
 use tagplane_core::layers::delete_tag;
 use tagplane_core::repository::decorate;
-use tagplane_core::resolution::{nest_tag_errors, resolve_changed_tags};
 use tagplane_core::views::{self, ViewError, parse_image_stream_tag_name, parse_image_tag_name};
 use tagplane_store::ListOptions;
 
 use super::imagestreams::{STREAM_FIELDS, StreamSelector, check_identity};
 use super::{Service, WriteOptions};
 use crate::error::{ApiError, ApiResult};
-use crate::objects::Objects;
 
 const GROUP: &str = tagplane_api::meta::IMAGE_GROUP;
 /// Resource name of ImageStreamTags.
@@ -279,50 +276,20 @@ impl Service {
         }
     }
 
-    /// The internal stream update (ISE internal REST): `new` carries spec **and** status; spec
-    /// generations follow §4.2, tag resolution and tracking tags §4.5–4.7, validation §3.4; the
-    /// write is a compare-and-swap on `old`'s revision (409 Conflict when it moved).
+    /// Write `new` over `old` through the internal update path (spec and status together).
     pub async fn update_stream_internal(
         &self,
         old: &ImageStream,
-        mut new: ImageStream,
+        new: ImageStream,
         opts: WriteOptions,
     ) -> ApiResult<ImageStream> {
-        new.metadata.uid = old.metadata.uid.clone();
-        new.metadata.creation_timestamp = old.metadata.creation_timestamp.clone();
-        new.metadata.namespace = old.metadata.namespace.clone();
-        new.metadata.name = old.metadata.name.clone();
-        self.default_stream(&mut new);
-        prepare_spec_for_update(&mut new, old);
-        decorate(&mut new, &self.config.hosts);
-        self.resolve_and_validate_internal(&mut new, Some(old))
-            .await?;
-        if opts.dry_run {
-            return Ok(new);
-        }
-        let expected = Objects::parse_rv(old.metadata.resource_version.as_deref())?;
-        let mut written = self.objects.update(new, expected).await?;
-        decorate(&mut written, &self.config.hosts);
-        Ok(written)
-    }
-
-    /// Tag resolution (§4.5, §4.7) and validation of a stream written through the internal path,
-    /// with resolution errors nested in the 422 (§4.11).
-    pub(crate) async fn resolve_and_validate_internal(
-        &self,
-        stream: &mut ImageStream,
-        old: Option<&ImageStream>,
-    ) -> ApiResult<()> {
-        let sources = self.prefetch_sources(stream).await?;
-        let now = self.objects.clock.now();
-        let tag_errs = resolve_changed_tags(stream, old, &sources, &self.config.hosts, &now);
-        let name = stream_name(stream).to_owned();
-        let mut errs: Vec<FieldError> = nest_tag_errors(&name, &tag_errs).into_iter().collect();
-        errs.extend(match old {
-            None => tagplane_api::validation::validate_image_stream(stream, &self.config.allow),
-            Some(o) => validate_image_stream_update(stream, o, &self.config.allow),
-        });
-        invalid("ImageStream", &name, &errs)
+        self.write_stream(
+            old,
+            new,
+            crate::service::imagestreams::StreamPart::Internal,
+            opts,
+        )
+        .await
     }
 
     // ---------------------------------------------------------------- ImageStreamTag (§5)
