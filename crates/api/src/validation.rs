@@ -3,7 +3,10 @@
 //! Every check returns a list of [`FieldError`]s with the path, type and the exact message the
 //! spec quotes; [`invalid_status`] renders them as the `Status` the server answers with.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use k8s_openapi::api::core::v1::Secret;
 
 use crate::image::{
     ANNOTATION_INSECURE_REPOSITORY, IMPORT_MODE_LEGACY, IMPORT_MODE_PRESERVE_ORIGINAL, Image,
@@ -1049,6 +1052,55 @@ pub fn validate_image_stream_import(isi: &ImageStreamImport) -> Vec<FieldError> 
     errs
 }
 
+/// The allowed-registries check of an ImageStreamImport (spec §3.6, §10.1.2): for every
+/// `spec.images[i].from.name` and a DockerImage `spec.repository.from.name`, the registry
+/// (`host:port`, with the port defaulted from the entry's `importPolicy.insecure`: 80 when
+/// insecure, else 443; Docker Hub contacted as `registry-1.docker.io`) must be admitted by
+/// `allow`. Each refusal is a Forbidden field error `importing images from registry
+/// "<host:port>" is forbidden: <why>`. Names that do not parse (including the legacy `*`) are
+/// left to [`validate_image_stream_import`], which runs first.
+pub fn validate_import_allowed(
+    isi: &ImageStreamImport,
+    allow: &RegistryAllowList,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let mut check = |path: String, name: &str, insecure: bool| {
+        let Ok(r) = ImageReference::parse(name) else {
+            return;
+        };
+        let (host, port) = r.registry_host_port(insecure);
+        let hostname = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        if let Err(why) = allow.admit_hostname(&hostname, Transport::Secure) {
+            let detail = format!(
+                "importing images from registry {} is forbidden: {why}",
+                go_quote(&hostname)
+            );
+            errs.push(FieldError::forbidden(path, &detail));
+        }
+    };
+    if let Some(repo) = &isi.spec.repository
+        && repo.from.kind == KIND_DOCKER_IMAGE
+    {
+        check(
+            "spec.repository.from.name".into(),
+            &repo.from.name,
+            repo.import_policy.insecure,
+        );
+    }
+    for (i, img) in isi.spec.images.iter().enumerate() {
+        check(
+            format!("spec.images[{i}].from.name"),
+            &img.from.name,
+            img.import_policy.insecure,
+        );
+    }
+    errs
+}
+
 /// Validate an ImageStreamTag on create (spec §3.8).
 pub fn validate_image_stream_tag(
     ist: &ImageStreamTag,
@@ -1156,4 +1208,819 @@ pub fn validate_image_tag_update(
         ));
     }
     errs
+}
+
+// ------------------------------------------------------------------------- Secrets (§11.5)
+
+/// Type of a secret holding a `~/.docker/config.json`.
+pub const SECRET_TYPE_DOCKER_CONFIG_JSON: &str = "kubernetes.io/dockerconfigjson";
+/// Type of a secret holding a legacy `~/.dockercfg`.
+pub const SECRET_TYPE_DOCKERCFG: &str = "kubernetes.io/dockercfg";
+/// Type of a secret without a convention (the default).
+pub const SECRET_TYPE_OPAQUE: &str = "Opaque";
+/// Data key of [`SECRET_TYPE_DOCKER_CONFIG_JSON`].
+pub const DOCKER_CONFIG_JSON_KEY: &str = ".dockerconfigjson";
+/// Data key of [`SECRET_TYPE_DOCKERCFG`].
+pub const DOCKERCFG_KEY: &str = ".dockercfg";
+/// Largest total size of a secret's data (Kubernetes' `MaxSecretSize`).
+pub const MAX_SECRET_SIZE: usize = 1024 * 1024;
+/// What is printed instead of a secret value in field errors.
+const REDACTED: &str = "<secret contents redacted>";
+
+const DNS1123_SUBDOMAIN_MESSAGE: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const CONFIG_KEY_MESSAGE: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+
+/// Whether `s` is a DNS-1123 subdomain (secret names).
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b.iter()
+                    .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                && b[0] != b'-'
+                && b[b.len() - 1] != b'-'
+        })
+}
+
+/// Kubernetes' `IsConfigMapKey` messages for a data key.
+fn config_key_errors(key: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if key.len() > 253 {
+        errs.push("must be no more than 253 characters".to_owned());
+    }
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    {
+        errs.push(CONFIG_KEY_MESSAGE.to_owned());
+    }
+    if key == "." {
+        errs.push("must not be '.'".to_owned());
+    } else if key == ".." {
+        errs.push("must not be '..'".to_owned());
+    } else if key.starts_with("..") {
+        errs.push("must not start with '..'".to_owned());
+    }
+    errs
+}
+
+/// A secret's type; unset means `Opaque`.
+pub fn secret_type(secret: &Secret) -> &str {
+    secret.type_.as_deref().unwrap_or(SECRET_TYPE_OPAQUE)
+}
+
+/// Validate a secret (Kubernetes `ValidateSecret`): name (DNS-1123 subdomain), namespace, data
+/// keys, total size (`data: Too long: must have at most 1048576 bytes`), and for the docker
+/// config types (§11.5) the required key (`data[.dockerconfigjson]: Required value`) whose
+/// content must unmarshal as a JSON object the way Go's `encoding/json` does into a
+/// `map[string]interface{}` (`data[.dockercfg]: Invalid value: "<secret contents redacted>":
+/// invalid character 'h' looking for beginning of value`). No further shape (such as an `auths`
+/// object) is required, as in Kubernetes. Secret content never appears in an error.
+pub fn validate_secret(secret: &Secret) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let name = secret.metadata.name.as_deref().unwrap_or("");
+    if name.is_empty() {
+        errs.push(FieldError::required(
+            "metadata.name",
+            "name or generateName is required",
+        ));
+    } else if !is_dns1123_subdomain(name) {
+        errs.push(FieldError::invalid(
+            "metadata.name",
+            name,
+            DNS1123_SUBDOMAIN_MESSAGE,
+        ));
+    } else {
+        for m in path_segment_name_errors(name) {
+            errs.push(FieldError::invalid("metadata.name", name, &m));
+        }
+    }
+    let ns = secret.metadata.namespace.as_deref().unwrap_or("");
+    errs.extend(validate_namespace_name("metadata.namespace", ns));
+    let empty = BTreeMap::new();
+    let data = secret.data.as_ref().unwrap_or(&empty);
+    let mut total = 0usize;
+    for (key, value) in data {
+        for m in config_key_errors(key) {
+            errs.push(FieldError::invalid(format!("data[{key}]"), key, &m));
+        }
+        total = total.saturating_add(value.0.len());
+    }
+    if total > MAX_SECRET_SIZE {
+        errs.push(FieldError::new(
+            ErrorType::TooLong,
+            "data",
+            BadValue::Omitted,
+            &format!("must have at most {MAX_SECRET_SIZE} bytes"),
+        ));
+    }
+    let docker_key = match secret_type(secret) {
+        SECRET_TYPE_DOCKER_CONFIG_JSON => Some(DOCKER_CONFIG_JSON_KEY),
+        SECRET_TYPE_DOCKERCFG => Some(DOCKERCFG_KEY),
+        _ => None,
+    };
+    if let Some(key) = docker_key {
+        let path = format!("data[{key}]");
+        match data.get(key) {
+            None => errs.push(FieldError::required(path, "")),
+            Some(bytes) => {
+                if let Some(message) = go_json_object_error(&bytes.0) {
+                    // Go's messages name characters and positions only, never the content.
+                    errs.push(FieldError::invalid(path, REDACTED, &message));
+                }
+            }
+        }
+    }
+    errs
+}
+
+/// Validate a secret update (Kubernetes `ValidateSecretUpdate`): the new secret as on create,
+/// `type` immutable, and `data`/`immutable` frozen once `immutable: true` was stored.
+pub fn validate_secret_update(new: &Secret, old: &Secret) -> Vec<FieldError> {
+    let mut errs = validate_secret(new);
+    if secret_type(new) != secret_type(old) {
+        errs.push(FieldError::invalid(
+            "type",
+            secret_type(new),
+            "field is immutable",
+        ));
+    }
+    if old.immutable == Some(true) {
+        if new.immutable != Some(true) {
+            errs.push(FieldError::forbidden(
+                "immutable",
+                "field is immutable when `immutable` is set",
+            ));
+        }
+        if new.data != old.data {
+            errs.push(FieldError::forbidden(
+                "data",
+                "field is immutable when `immutable` is set",
+            ));
+        }
+    }
+    errs
+}
+
+/// Go's `encoding/json` nesting limit (`maxNestingDepth`).
+const GO_JSON_MAX_DEPTH: usize = 10_000;
+
+/// What Go's `json.Unmarshal(bytes, &map[string]interface{}{})` reports for `bytes`, or `None`
+/// when it succeeds (a JSON object, or `null`).
+///
+/// Go first checks the whole input with its scanner (syntax errors such as `invalid character
+/// 'x' looking for beginning of value`, `unexpected end of JSON input`, `exceeded max depth`),
+/// then reports a top-level value of the wrong type (`json: cannot unmarshal array into Go
+/// value of type map[string]interface {}`). The scanner here follows Go's state machine byte by
+/// byte, iteratively (no recursion, so any nesting is safe). Like Go, invalid UTF-8 inside
+/// strings is accepted.
+pub fn go_json_object_error(bytes: &[u8]) -> Option<String> {
+    if let Err(e) = go_json_check_valid(bytes) {
+        return Some(e);
+    }
+    let first = bytes
+        .iter()
+        .copied()
+        .find(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))?;
+    let value = match first {
+        b'{' | b'n' => return None,
+        b'[' => "array",
+        b'"' => "string",
+        b't' | b'f' => "bool",
+        _ => "number",
+    };
+    Some(format!(
+        "json: cannot unmarshal {value} into Go value of type map[string]interface {{}}"
+    ))
+}
+
+/// Go's `quoteChar`: a byte, read as the code point of the same value, quoted the way
+/// `strconv.Quote` does but with single quotes (`'x'`, `'\''`, `'"'`, `'\n'`, `'\x00'`,
+/// `'\u0080'`).
+fn go_quote_char(c: u8) -> String {
+    let inner = match c {
+        b'\'' => "\\'".to_owned(),
+        b'"' => "\"".to_owned(),
+        b'\\' => "\\\\".to_owned(),
+        0x07 => "\\a".to_owned(),
+        0x08 => "\\b".to_owned(),
+        0x0c => "\\f".to_owned(),
+        b'\n' => "\\n".to_owned(),
+        b'\r' => "\\r".to_owned(),
+        b'\t' => "\\t".to_owned(),
+        0x0b => "\\v".to_owned(),
+        0..0x20 | 0x7f => format!("\\x{c:02x}"),
+        // C1 controls, no-break space and soft hyphen are not printable in Go.
+        0x80..=0xa0 | 0xad => format!("\\u{c:04x}"),
+        _ => char::from(c).to_string(),
+    };
+    format!("'{inner}'")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GoScan {
+    BeginValue,
+    BeginValueOrEmpty,
+    BeginStringOrEmpty,
+    BeginString,
+    EndValue,
+    EndTop,
+    InString,
+    InStringEsc,
+    InStringEscU(u8),
+    Neg,
+    One,
+    Zero,
+    Dot,
+    Dot0,
+    E,
+    ESign,
+    E0,
+    /// Inside a literal: the rest still expected, and the literal's name.
+    Literal(&'static [u8], &'static str),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GoParse {
+    ObjectKey,
+    ObjectValue,
+    ArrayValue,
+}
+
+/// Go's `checkValid`: the scanner over all of `data`, then end of input.
+fn go_json_check_valid(data: &[u8]) -> Result<(), String> {
+    let mut state = GoScan::BeginValue;
+    let mut stack: Vec<GoParse> = Vec::new();
+    for &c in data {
+        state = go_json_step(state, &mut stack, c)?;
+    }
+    // Go's `eof`: a value that ends at the end of input is completed by a space.
+    if state == GoScan::EndTop {
+        return Ok(());
+    }
+    match go_json_step(state, &mut stack, b' ')? {
+        GoScan::EndTop => Ok(()),
+        _ => Err("unexpected end of JSON input".to_owned()),
+    }
+}
+
+fn go_json_step(state: GoScan, stack: &mut Vec<GoParse>, c: u8) -> Result<GoScan, String> {
+    let space = matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let err = |context: &str| Err(format!("invalid character {} {context}", go_quote_char(c)));
+    let push = |stack: &mut Vec<GoParse>, p: GoParse, next: GoScan| {
+        stack.push(p);
+        if stack.len() > GO_JSON_MAX_DEPTH {
+            Err("exceeded max depth".to_owned())
+        } else {
+            Ok(next)
+        }
+    };
+    match state {
+        GoScan::BeginValueOrEmpty if space => Ok(state),
+        GoScan::BeginValueOrEmpty if c == b']' => go_json_step(GoScan::EndValue, stack, c),
+        GoScan::BeginValueOrEmpty => go_json_step(GoScan::BeginValue, stack, c),
+        GoScan::BeginValue => match c {
+            _ if space => Ok(state),
+            b'{' => push(stack, GoParse::ObjectKey, GoScan::BeginStringOrEmpty),
+            b'[' => push(stack, GoParse::ArrayValue, GoScan::BeginValueOrEmpty),
+            b'"' => Ok(GoScan::InString),
+            b'-' => Ok(GoScan::Neg),
+            b'0' => Ok(GoScan::Zero),
+            b'1'..=b'9' => Ok(GoScan::One),
+            b't' => Ok(GoScan::Literal(b"rue", "true")),
+            b'f' => Ok(GoScan::Literal(b"alse", "false")),
+            b'n' => Ok(GoScan::Literal(b"ull", "null")),
+            _ => err("looking for beginning of value"),
+        },
+        GoScan::BeginStringOrEmpty if space => Ok(state),
+        GoScan::BeginStringOrEmpty if c == b'}' => {
+            if let Some(top) = stack.last_mut() {
+                *top = GoParse::ObjectValue;
+            }
+            go_json_step(GoScan::EndValue, stack, c)
+        }
+        GoScan::BeginStringOrEmpty => go_json_step(GoScan::BeginString, stack, c),
+        GoScan::BeginString => match c {
+            _ if space => Ok(state),
+            b'"' => Ok(GoScan::InString),
+            _ => err("looking for beginning of object key string"),
+        },
+        GoScan::EndValue => {
+            let Some(top) = stack.last().copied() else {
+                return go_json_step(GoScan::EndTop, stack, c);
+            };
+            if space {
+                return Ok(state);
+            }
+            match (top, c) {
+                (GoParse::ObjectKey, b':') => {
+                    if let Some(t) = stack.last_mut() {
+                        *t = GoParse::ObjectValue;
+                    }
+                    Ok(GoScan::BeginValue)
+                }
+                (GoParse::ObjectKey, _) => err("after object key"),
+                (GoParse::ObjectValue, b',') => {
+                    if let Some(t) = stack.last_mut() {
+                        *t = GoParse::ObjectKey;
+                    }
+                    Ok(GoScan::BeginString)
+                }
+                (GoParse::ObjectValue, b'}') | (GoParse::ArrayValue, b']') => {
+                    stack.pop();
+                    Ok(if stack.is_empty() {
+                        GoScan::EndTop
+                    } else {
+                        GoScan::EndValue
+                    })
+                }
+                (GoParse::ObjectValue, _) => err("after object key:value pair"),
+                (GoParse::ArrayValue, b',') => Ok(GoScan::BeginValue),
+                (GoParse::ArrayValue, _) => err("after array element"),
+            }
+        }
+        GoScan::EndTop if space => Ok(state),
+        GoScan::EndTop => err("after top-level value"),
+        GoScan::InString => match c {
+            b'"' => Ok(GoScan::EndValue),
+            b'\\' => Ok(GoScan::InStringEsc),
+            0..0x20 => err("in string literal"),
+            _ => Ok(state),
+        },
+        GoScan::InStringEsc => match c {
+            b'b' | b'f' | b'n' | b'r' | b't' | b'\\' | b'/' | b'"' => Ok(GoScan::InString),
+            b'u' => Ok(GoScan::InStringEscU(0)),
+            _ => err("in string escape code"),
+        },
+        GoScan::InStringEscU(n) => {
+            if !c.is_ascii_hexdigit() {
+                err("in \\u hexadecimal character escape")
+            } else if n == 3 {
+                Ok(GoScan::InString)
+            } else {
+                Ok(GoScan::InStringEscU(n + 1))
+            }
+        }
+        GoScan::Neg => match c {
+            b'0' => Ok(GoScan::Zero),
+            b'1'..=b'9' => Ok(GoScan::One),
+            _ => err("in numeric literal"),
+        },
+        GoScan::One if c.is_ascii_digit() => Ok(state),
+        GoScan::One | GoScan::Zero => match c {
+            b'.' => Ok(GoScan::Dot),
+            b'e' | b'E' => Ok(GoScan::E),
+            _ => go_json_step(GoScan::EndValue, stack, c),
+        },
+        GoScan::Dot if c.is_ascii_digit() => Ok(GoScan::Dot0),
+        GoScan::Dot => err("after decimal point in numeric literal"),
+        GoScan::Dot0 => match c {
+            b'0'..=b'9' => Ok(state),
+            b'e' | b'E' => Ok(GoScan::E),
+            _ => go_json_step(GoScan::EndValue, stack, c),
+        },
+        GoScan::E if c == b'+' || c == b'-' => Ok(GoScan::ESign),
+        GoScan::E | GoScan::ESign if c.is_ascii_digit() => Ok(GoScan::E0),
+        GoScan::E | GoScan::ESign => err("in exponent of numeric literal"),
+        GoScan::E0 if c.is_ascii_digit() => Ok(state),
+        GoScan::E0 => go_json_step(GoScan::EndValue, stack, c),
+        GoScan::Literal(rest, name) => {
+            if c != rest[0] {
+                return err(&format!(
+                    "in literal {name} (expecting {})",
+                    go_quote_char(rest[0])
+                ));
+            }
+            Ok(if rest.len() == 1 {
+                GoScan::EndValue
+            } else {
+                GoScan::Literal(&rest[1..], name)
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::{ImageImportSpec, RepositoryImportSpec};
+    use crate::meta::ObjectReference;
+    use k8s_openapi::ByteString;
+
+    fn allow(entries: &[(&str, bool)]) -> RegistryAllowList {
+        RegistryAllowList {
+            entries: Some(
+                entries
+                    .iter()
+                    .map(|(d, i)| AllowedRegistry {
+                        domain_name: (*d).to_owned(),
+                        insecure: *i,
+                    })
+                    .collect(),
+            ),
+            internal_hostname: Some("registry.local:5000".into()),
+        }
+    }
+
+    fn isi(images: &[(&str, bool)], repository: Option<(&str, &str, bool)>) -> ImageStreamImport {
+        let mut isi = ImageStreamImport::default();
+        isi.metadata.name = Some("app".into());
+        isi.metadata.namespace = Some("ns".into());
+        for (name, insecure) in images {
+            let mut spec = ImageImportSpec {
+                from: ObjectReference::new(KIND_DOCKER_IMAGE, name),
+                ..Default::default()
+            };
+            spec.import_policy.insecure = *insecure;
+            isi.spec.images.push(spec);
+        }
+        if let Some((kind, name, insecure)) = repository {
+            let mut repo = RepositoryImportSpec {
+                from: ObjectReference::new(kind, name),
+                ..Default::default()
+            };
+            repo.import_policy.insecure = insecure;
+            isi.spec.repository = Some(repo);
+        }
+        isi
+    }
+
+    /// §3.6: refusals are Forbidden field errors on `spec.images[i].from.name` and
+    /// `spec.repository.from.name`, with the wrapped allow-list message naming `host:port`.
+    #[test]
+    fn s3_6_import_allow_list_messages() {
+        let list = allow(&[("quay.io", false)]);
+        let req = isi(
+            &[("quay.io/a/b:1", false), ("ghcr.io/a/b:1", false)],
+            Some((KIND_DOCKER_IMAGE, "example.com:5000/a/b", false)),
+        );
+        let errs = validate_import_allowed(&req, &list);
+        let shown: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "spec.repository.from.name: Forbidden: importing images from registry \"example.com:5000\" is forbidden: registry \"example.com:5000\" not allowed by whitelist: \"quay.io:443\"",
+                "spec.images[1].from.name: Forbidden: importing images from registry \"ghcr.io:443\" is forbidden: registry \"ghcr.io:443\" not allowed by whitelist: \"quay.io:443\"",
+            ]
+        );
+        assert!(errs.iter().all(|e| e.type_ == ErrorType::Forbidden));
+        assert!(validate_import_allowed(&req, &RegistryAllowList::allow_all()).is_empty());
+    }
+
+    /// §3.6: the port comes from the entry's own `insecure` (80 vs 443); Docker Hub is
+    /// contacted as `registry-1.docker.io` and admitted by a `docker.io` entry; the internal
+    /// registry is always allowed; an empty list refuses everything else.
+    #[test]
+    fn s3_6_import_allow_list_ports_and_aliases() {
+        let list = allow(&[("docker.io", false), ("plain.example.com", true)]);
+        assert!(validate_import_allowed(&isi(&[("busybox", false)], None), &list).is_empty());
+        assert!(
+            validate_import_allowed(
+                &isi(&[("registry.local:5000/ns/app:1", false)], None),
+                &list
+            )
+            .is_empty()
+        );
+        assert!(
+            validate_import_allowed(&isi(&[("plain.example.com/a:1", true)], None), &list)
+                .is_empty(),
+            "insecure import defaults to port 80, which the insecure entry admits"
+        );
+        let errs = validate_import_allowed(&isi(&[("plain.example.com/a:1", false)], None), &list);
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].detail.starts_with(
+                "importing images from registry \"plain.example.com:443\" is forbidden"
+            ),
+            "{}",
+            errs[0]
+        );
+        let empty = RegistryAllowList {
+            entries: Some(vec![]),
+            internal_hostname: None,
+        };
+        let errs = validate_import_allowed(&isi(&[("quay.io/a:1", false)], None), &empty);
+        assert_eq!(
+            errs[0].detail,
+            "importing images from registry \"quay.io:443\" is forbidden: registry \"quay.io:443\" not allowed by empty whitelist"
+        );
+    }
+
+    /// §3.6 / §3.7: unparseable names (and the legacy `*`) and non-DockerImage repositories
+    /// are left to `validate_image_stream_import`.
+    #[test]
+    fn s3_6_import_allow_list_skips_invalid() {
+        let list = allow(&[]);
+        let req = isi(
+            &[("*", false), ("Not A Ref!", false)],
+            Some(("ImageStreamTag", "quay.io/a", false)),
+        );
+        assert!(validate_import_allowed(&req, &list).is_empty());
+    }
+
+    fn secret(type_: &str, data: &[(&str, &[u8])]) -> Secret {
+        let mut s = Secret::default();
+        s.metadata.name = Some("pull".into());
+        s.metadata.namespace = Some("ns".into());
+        s.type_ = Some(type_.into());
+        s.data = Some(
+            data.iter()
+                .map(|(k, v)| ((*k).to_owned(), ByteString(v.to_vec())))
+                .collect(),
+        );
+        s
+    }
+
+    fn messages(errs: &[FieldError]) -> Vec<String> {
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    /// §11.5 (Kubernetes `ValidateSecret`): docker config secrets need their key, holding what
+    /// Go unmarshals into a map; messages are Kubernetes' and never show the content.
+    #[test]
+    fn s11_5_docker_config_secrets() {
+        let ok = |t: &str, k: &str, v: &[u8]| validate_secret(&secret(t, &[(k, v)]));
+        let json = SECRET_TYPE_DOCKER_CONFIG_JSON;
+        let cfg = SECRET_TYPE_DOCKERCFG;
+        assert!(
+            ok(
+                json,
+                DOCKER_CONFIG_JSON_KEY,
+                br#"{"auths":{"quay.io":{"auth":"dTpw"}}}"#
+            )
+            .is_empty()
+        );
+        assert!(ok(cfg, DOCKERCFG_KEY, br#"{"quay.io":{"auth":"dTpw"}}"#).is_empty());
+        // Kubernetes asks for a JSON object only: no `auths`, and `null` unmarshals fine.
+        assert!(ok(json, DOCKER_CONFIG_JSON_KEY, b"{}").is_empty());
+        assert!(ok(json, DOCKER_CONFIG_JSON_KEY, b" null ").is_empty());
+        assert_eq!(
+            messages(&ok(json, "other", b"{}")),
+            ["data[.dockerconfigjson]: Required value"]
+        );
+        assert_eq!(
+            messages(&ok(cfg, DOCKER_CONFIG_JSON_KEY, b"{}")),
+            ["data[.dockercfg]: Required value"]
+        );
+        assert_eq!(
+            messages(&ok(cfg, DOCKERCFG_KEY, b"hunter2")),
+            [
+                "data[.dockercfg]: Invalid value: \"<secret contents redacted>\": invalid character 'h' looking for beginning of value"
+            ]
+        );
+        assert_eq!(
+            messages(&ok(json, DOCKER_CONFIG_JSON_KEY, b"[1,2]")),
+            [
+                "data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\": json: cannot unmarshal array into Go value of type map[string]interface {}"
+            ]
+        );
+        assert_eq!(
+            messages(&ok(json, DOCKER_CONFIG_JSON_KEY, b"")),
+            [
+                "data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\": unexpected end of JSON input"
+            ]
+        );
+        // Other types carry no such rule.
+        assert!(ok("Opaque", "x", b"not json").is_empty());
+        let e = ok(json, DOCKER_CONFIG_JSON_KEY, b"{\"auths\": s3cr3t}");
+        assert!(!messages(&e)[0].contains("s3cr3t"), "{e:?}");
+    }
+
+    /// Kubernetes `ValidateSecret`: name, namespace, keys and total size.
+    #[test]
+    fn secret_meta_keys_and_size() {
+        let mut s = secret("Opaque", &[("bad/key", b"x"), ("..dots", b"y")]);
+        s.metadata.name = Some("Upper".into());
+        s.metadata.namespace = None;
+        let shown = messages(&validate_secret(&s));
+        assert!(
+            shown[0].starts_with(
+                "metadata.name: Invalid value: \"Upper\": a lowercase RFC 1123 subdomain"
+            ),
+            "{shown:?}"
+        );
+        assert!(
+            shown[1].starts_with("metadata.namespace: Invalid value: \"\""),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains(
+                &"data[..dots]: Invalid value: \"..dots\": must not start with '..'".to_owned()
+            ),
+            "{shown:?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|m| m
+                    .starts_with("data[bad/key]: Invalid value: \"bad/key\": a valid config key")),
+            "{shown:?}"
+        );
+        let mut unnamed = secret("Opaque", &[]);
+        unnamed.metadata.name = None;
+        assert_eq!(
+            messages(&validate_secret(&unnamed)),
+            ["metadata.name: Required value: name or generateName is required"]
+        );
+        let big = vec![b'x'; MAX_SECRET_SIZE / 2 + 1];
+        let s = secret("Opaque", &[("a", &big), ("b", &big)]);
+        assert_eq!(
+            messages(&validate_secret(&s)),
+            ["data: Too long: must have at most 1048576 bytes"]
+        );
+        let fits = vec![b'x'; MAX_SECRET_SIZE];
+        assert!(validate_secret(&secret("Opaque", &[("a", &fits)])).is_empty());
+    }
+
+    /// Kubernetes `ValidateSecretUpdate`: type immutable; data frozen once immutable.
+    #[test]
+    fn secret_update_rules() {
+        let old = secret(SECRET_TYPE_DOCKERCFG, &[(DOCKERCFG_KEY, b"{}")]);
+        let mut new = old.clone();
+        new.type_ = Some("Opaque".into());
+        assert_eq!(
+            messages(&validate_secret_update(&new, &old)),
+            ["type: Invalid value: \"Opaque\": field is immutable"]
+        );
+        let mut frozen = old.clone();
+        frozen.immutable = Some(true);
+        let mut new = frozen.clone();
+        new.immutable = None;
+        new.data = Some([(DOCKERCFG_KEY.to_owned(), ByteString(b"{\"a\":{}}".to_vec()))].into());
+        assert_eq!(
+            messages(&validate_secret_update(&new, &frozen)),
+            [
+                "immutable: Forbidden: field is immutable when `immutable` is set",
+                "data: Forbidden: field is immutable when `immutable` is set",
+            ]
+        );
+        assert!(validate_secret_update(&frozen, &frozen).is_empty());
+        let mut untyped = old.clone();
+        untyped.type_ = None;
+        let mut opaque = old.clone();
+        opaque.type_ = Some("Opaque".into());
+        opaque.data = None;
+        untyped.data = None;
+        assert!(
+            validate_secret_update(&opaque, &untyped).is_empty(),
+            "unset type is Opaque"
+        );
+    }
+
+    /// Go's `json.Unmarshal` into `map[string]interface{}`: scanner messages, type errors,
+    /// nesting limit.
+    #[test]
+    fn go_json_messages() {
+        let cases: &[(&[u8], Option<&str>)] = &[
+            (b"{}", None),
+            (
+                b"{\"a\":[1,2.5e-3,true,false,null,{\"b\":\"\\u00e9\\n\"}]}",
+                None,
+            ),
+            (b"\t{ \"a\" : 1 }\r\n", None),
+            (b"null", None),
+            (b"{\"a\":\"\xff\xfe\"}", None),
+            (b"", Some("unexpected end of JSON input")),
+            (b"   ", Some("unexpected end of JSON input")),
+            (b"{", Some("unexpected end of JSON input")),
+            (b"{\"a\":", Some("unexpected end of JSON input")),
+            (b"{\"a\"", Some("unexpected end of JSON input")),
+            (b"\"abc", Some("unexpected end of JSON input")),
+            (b"-", Some("invalid character ' ' in numeric literal")),
+            (
+                b"tru",
+                Some("invalid character ' ' in literal true (expecting 'e')"),
+            ),
+            (
+                b"nul",
+                Some("invalid character ' ' in literal null (expecting 'l')"),
+            ),
+            (
+                b"fals",
+                Some("invalid character ' ' in literal false (expecting 'e')"),
+            ),
+            (
+                b"nope",
+                Some("invalid character 'o' in literal null (expecting 'u')"),
+            ),
+            (
+                b"hunter2",
+                Some("invalid character 'h' looking for beginning of value"),
+            ),
+            (
+                b"{a}",
+                Some("invalid character 'a' looking for beginning of object key string"),
+            ),
+            (b"{\"a\" 1}", Some("invalid character '1' after object key")),
+            (
+                b"{\"a\":1 \"b\"}",
+                Some("invalid character '\"' after object key:value pair"),
+            ),
+            (b"[1 2]", Some("invalid character '2' after array element")),
+            (b"{} x", Some("invalid character 'x' after top-level value")),
+            (b"{}}", Some("invalid character '}' after top-level value")),
+            (
+                b"{\"a\":01}",
+                Some("invalid character '1' after object key:value pair"),
+            ),
+            (
+                b"{\"a\":1.}",
+                Some("invalid character '}' after decimal point in numeric literal"),
+            ),
+            (
+                b"{\"a\":1e}",
+                Some("invalid character '}' in exponent of numeric literal"),
+            ),
+            (
+                b"{\"a\":-x}",
+                Some("invalid character 'x' in numeric literal"),
+            ),
+            (
+                b"{\"a\":\"\\x\"}",
+                Some("invalid character 'x' in string escape code"),
+            ),
+            (
+                b"{\"a\":\"\\u12g4\"}",
+                Some("invalid character 'g' in \\u hexadecimal character escape"),
+            ),
+            (
+                b"{\"a\":\"\n\"}",
+                Some("invalid character '\\n' in string literal"),
+            ),
+            (
+                b"{\"a\":\"\x00\"}",
+                Some("invalid character '\\x00' in string literal"),
+            ),
+            (
+                b"\xff",
+                Some("invalid character '\u{ff}' looking for beginning of value"),
+            ),
+            (
+                b"\x85",
+                Some("invalid character '\\u0085' looking for beginning of value"),
+            ),
+            (
+                b"'",
+                Some("invalid character '\\'' looking for beginning of value"),
+            ),
+            (
+                b"[]",
+                Some("json: cannot unmarshal array into Go value of type map[string]interface {}"),
+            ),
+            (
+                b" 12.5",
+                Some("json: cannot unmarshal number into Go value of type map[string]interface {}"),
+            ),
+            (
+                b"-0",
+                Some("json: cannot unmarshal number into Go value of type map[string]interface {}"),
+            ),
+            (
+                b"\"s\"",
+                Some("json: cannot unmarshal string into Go value of type map[string]interface {}"),
+            ),
+            (
+                b"true",
+                Some("json: cannot unmarshal bool into Go value of type map[string]interface {}"),
+            ),
+            // syntax is checked over the whole input before the type
+            (
+                b"[1,]",
+                Some("invalid character ']' looking for beginning of value"),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                go_json_object_error(input).as_deref(),
+                *want,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        // Go's nesting limit is 10000; checked iteratively, so any depth is safe.
+        let nested = |depth: usize| {
+            let mut v = "[".repeat(depth).into_bytes();
+            v.extend("]".repeat(depth).into_bytes());
+            v
+        };
+        assert_eq!(
+            go_json_object_error(&nested(GO_JSON_MAX_DEPTH)).as_deref(),
+            Some("json: cannot unmarshal array into Go value of type map[string]interface {}")
+        );
+        assert_eq!(
+            go_json_object_error(&nested(GO_JSON_MAX_DEPTH + 1)).as_deref(),
+            Some("exceeded max depth")
+        );
+        assert_eq!(
+            go_json_object_error(&nested(1_000_000)).as_deref(),
+            Some("exceeded max depth")
+        );
+        let mut deep_object = b"{\"a\":".repeat(5000);
+        deep_object.extend(b"1");
+        deep_object.extend(b"}".repeat(5000));
+        assert_eq!(go_json_object_error(&deep_object), None);
+    }
 }

@@ -48,6 +48,10 @@ struct ServeArgs {
     /// Public hostname of the integrated registry (feeds status.publicDockerImageRepository).
     #[arg(long)]
     public_registry_hostname: Option<String>,
+    /// Revisions of change history the embedded store keeps for watch resumption and paged
+    /// lists; older history is compacted (watches from before it get 410 Gone).
+    #[arg(long, default_value_t = 100_000)]
+    history_retention: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,18 +110,22 @@ async fn shutdown_signal() {
 }
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
-    let service = ServiceConfig {
-        hosts: tagplane_server::service::registry_hostnames(
-            args.registry_hostname.clone(),
-            args.public_registry_hostname.clone(),
-        ),
+    let hosts = tagplane_server::service::registry_hostnames(
+        args.registry_hostname.clone(),
+        args.public_registry_hostname.clone(),
+    );
+    let mut service = ServiceConfig {
+        hosts: hosts.clone(),
         ..Default::default()
     };
+    // The integrated registry is always an allowed import source (spec §3.6).
+    service.allow.internal_hostname = hosts.internal;
     let config = ServeConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),
         store: store_config(&args)?,
         service,
+        history_retention: args.history_retention,
     };
     tagplane_server::serve::serve(config, shutdown_signal()).await?;
     Ok(())

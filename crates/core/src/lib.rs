@@ -5,6 +5,7 @@
 //! a rule exists exactly once. Section numbers in comments (§4.9) refer to that spec.
 
 pub mod generation;
+pub mod images;
 pub mod import;
 pub mod layers;
 pub mod limits;
@@ -12,6 +13,7 @@ pub mod manifest;
 pub mod mapping;
 pub mod repository;
 pub mod resolution;
+pub mod secrets;
 pub mod tag_event;
 pub mod tags;
 pub mod views;

@@ -228,6 +228,103 @@ pub fn image_tag_list_entries(stream: &ImageStream) -> Vec<ImageTag> {
         .collect()
 }
 
+/// An Image carrying only its name (`metadata.name = digest`): what a view shows for a tag whose
+/// Image object is gone, or the image of the synthetic "old" ImageStreamTag of an update (§5.5).
+pub fn name_only_image(digest: &str) -> Image {
+    Image {
+        metadata: ObjectMeta {
+            name: Some(digest.to_owned()),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The ImageStreamTag of a tag that has no image yet (upstream `newISTag` with
+/// `allowEmptyEvent`): the answer of a create whose tag is pending or null (§5.4), and the
+/// synthetic "old" object of an update (§5.5). Name, namespace, labels, resourceVersion, UID and
+/// `creationTimestamp` come from the stream; annotations from the spec tag (none when empty);
+/// `tag` is the spec tag or null; conditions are the status tag's; generation 0; empty image.
+pub fn image_stream_tag_without_image(stream: &ImageStream, tag: &str) -> ImageStreamTag {
+    let spec = stream.spec.tag(tag).cloned();
+    let annotations = spec
+        .as_ref()
+        .and_then(|t| t.annotations.clone())
+        .filter(|a| !a.is_empty());
+    ImageStreamTag {
+        api_version: IMAGE_API_VERSION.into(),
+        kind: ImageStreamTag::KIND.into(),
+        metadata: ObjectMeta {
+            name: Some(format!(
+                "{}:{tag}",
+                stream.metadata.name.as_deref().unwrap_or("")
+            )),
+            namespace: stream.metadata.namespace.clone(),
+            labels: stream.metadata.labels.clone(),
+            resource_version: stream.metadata.resource_version.clone(),
+            uid: stream.metadata.uid.clone(),
+            creation_timestamp: stream.metadata.creation_timestamp.clone(),
+            annotations,
+            ..Default::default()
+        },
+        tag: spec,
+        generation: 0,
+        lookup_policy: stream.spec.lookup_policy.clone(),
+        conditions: stream
+            .status
+            .tag(tag)
+            .map(|t| t.conditions.clone())
+            .unwrap_or_default(),
+        image: Image::default(),
+    }
+}
+
+/// The ImageStreamTag answered by create and update (§5.4, §5.5), which never 404s: when the
+/// newest event names an image, the §5.2 view with `image` (or a [`name_only_image`] when the
+/// caller has no Image object: it was deleted, or the caller did not read it); otherwise
+/// [`image_stream_tag_without_image`].
+pub fn image_stream_tag_or_empty(
+    stream: &ImageStream,
+    tag: &str,
+    image: Option<Image>,
+) -> ImageStreamTag {
+    match image_tag_image_name(stream, tag) {
+        Some(digest) => {
+            let image = image.unwrap_or_else(|| name_only_image(digest));
+            image_stream_tag(stream, tag, image)
+                .unwrap_or_else(|_| image_stream_tag_without_image(stream, tag))
+        }
+        None => image_stream_tag_without_image(stream, tag),
+    }
+}
+
+/// The ImageTag of a tag that exists neither in spec nor in status (upstream `newITag` with
+/// `allowEmpty`, §6): the stream's metadata (without managed fields) under the name
+/// `stream:tag`, no spec, status or image. The "old" object of an ImageTag update that creates
+/// the tag.
+pub fn image_tag_without_tag(stream: &ImageStream, tag: &str) -> ImageTag {
+    let mut metadata = stream.metadata.clone();
+    metadata.name = Some(format!(
+        "{}:{tag}",
+        stream.metadata.name.as_deref().unwrap_or("")
+    ));
+    metadata.managed_fields = None;
+    ImageTag {
+        api_version: IMAGE_API_VERSION.into(),
+        kind: ImageTag::KIND.into(),
+        metadata,
+        spec: None,
+        status: None,
+        image: None,
+    }
+}
+
+/// The ImageTag answered by create and update and used as the "old" object of an update (§6):
+/// [`image_tag`] when the tag exists in spec or status, else [`image_tag_without_tag`].
+pub fn image_tag_or_empty(stream: &ImageStream, tag: &str, image: Option<Image>) -> ImageTag {
+    image_tag(stream, tag, image).unwrap_or_else(|_| image_tag_without_tag(stream, tag))
+}
+
 /// Digests in a stream's history (§7 candidates without the children of manifest lists, which
 /// the caller adds from the Image objects).
 pub fn stream_image_digests(stream: &ImageStream) -> Vec<String> {
@@ -467,5 +564,100 @@ mod tests {
             format!("quay.io/org/app@{D1}")
         );
         assert!(v.image.docker_image_manifest.is_empty());
+    }
+
+    /// §5.4: a created tag without an image (pending import, or `tag: null`) answers an istag
+    /// with the stream's identity and timestamps, the spec tag's annotations, generation 0 and
+    /// an empty image, instead of 404.
+    #[test]
+    fn s5_4_istag_without_image() {
+        let mut s = sample();
+        s.metadata.uid = Some("uid-1".into());
+        s.metadata.creation_timestamp = Some(at(1));
+        s.metadata.labels = Some(BTreeMap::from([("app".into(), "x".into())]));
+        let mut pending = s.spec.tag("pending").cloned().unwrap();
+        pending.annotations = Some(BTreeMap::new());
+        s.spec.set_tag(pending);
+        let ist = image_stream_tag_without_image(&s, "pending");
+        assert_eq!(ist.metadata.name.as_deref(), Some("app:pending"));
+        assert_eq!(ist.metadata.namespace.as_deref(), Some("ns"));
+        assert_eq!(ist.metadata.uid.as_deref(), Some("uid-1"));
+        assert_eq!(ist.metadata.resource_version.as_deref(), Some("17"));
+        assert_eq!(
+            ist.metadata.creation_timestamp,
+            Some(at(1)),
+            "stream's, not an event's"
+        );
+        assert_eq!(ist.metadata.labels, s.metadata.labels);
+        assert_eq!(
+            ist.metadata.annotations, None,
+            "empty annotations are dropped"
+        );
+        assert_eq!(ist.tag.as_ref().unwrap().name, "pending");
+        assert_eq!(ist.generation, 0);
+        assert_eq!(ist.image, Image::default());
+        assert_eq!(ist.kind, "ImageStreamTag");
+        // `tag: null` on create: no spec tag, still an answer
+        let none = image_stream_tag_without_image(&s, "absent");
+        assert!(none.tag.is_none());
+        assert_eq!(none.metadata.name.as_deref(), Some("app:absent"));
+        // annotated spec tag: annotations shown
+        let latest = image_stream_tag_without_image(&s, "latest");
+        assert_eq!(latest.metadata.annotations.unwrap()["color"], "blue");
+    }
+
+    /// §5.4 / §5.5: the answer of create and update picks the §5.2 view when the newest event
+    /// has an image (a name-only image when the Image object is missing), else the empty view;
+    /// the synthetic "old" object of an update is built the same way without reading Images.
+    #[test]
+    fn s5_5_istag_or_empty() {
+        let s = sample();
+        let with = image_stream_tag_or_empty(&s, "latest", Some(img(D1)));
+        assert_eq!(with.generation, 2);
+        assert_eq!(with.metadata.creation_timestamp, Some(at(10)));
+        assert!(with.image.docker_image_manifest.is_empty());
+        assert_eq!(with.image.metadata.creation_timestamp, Some(at(3)));
+        let gone = image_stream_tag_or_empty(&s, "latest", None);
+        assert_eq!(gone.image.metadata.name.as_deref(), Some(D1));
+        assert_eq!(gone.image.metadata.creation_timestamp, None);
+        assert_eq!(
+            gone.image.docker_image_reference,
+            format!("registry.local/ns/app@{D1}"),
+            "reference policy still applies"
+        );
+        let pending = image_stream_tag_or_empty(&s, "pending", Some(img(D1)));
+        assert_eq!(pending, image_stream_tag_without_image(&s, "pending"));
+        let reference = image_stream_tag_or_empty(&s, "ref", None);
+        assert_eq!(reference.generation, 0, "reference tags have no image");
+        assert_eq!(name_only_image(D2).metadata.name.as_deref(), Some(D2));
+        assert_eq!(
+            name_only_image(D2),
+            Image {
+                metadata: ObjectMeta {
+                    name: Some(D2.into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }
+        );
+    }
+
+    /// §6: an ImageTag update that creates the tag starts from the stream's metadata under the
+    /// tag's name, with no spec, status or image; existing tags use the normal view.
+    #[test]
+    fn s6_itag_without_tag() {
+        let mut s = sample();
+        s.metadata.uid = Some("uid-1".into());
+        s.metadata.managed_fields = Some(vec![Default::default()]);
+        let empty = image_tag_without_tag(&s, "new");
+        assert_eq!(empty.metadata.name.as_deref(), Some("app:new"));
+        assert_eq!(empty.metadata.uid.as_deref(), Some("uid-1"));
+        assert_eq!(empty.metadata.resource_version.as_deref(), Some("17"));
+        assert!(empty.metadata.managed_fields.is_none());
+        assert!(empty.spec.is_none() && empty.status.is_none() && empty.image.is_none());
+        assert_eq!(empty.kind, "ImageTag");
+        assert_eq!(image_tag_or_empty(&s, "new", Some(img(D1))), empty);
+        let latest = image_tag_or_empty(&s, "latest", None);
+        assert!(latest.spec.is_some() && latest.status.is_some());
     }
 }

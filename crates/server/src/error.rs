@@ -124,6 +124,16 @@ impl ApiError {
         )
     }
 
+    /// 405 for a method the path does not serve.
+    pub fn method_not_allowed() -> Self {
+        status(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource".into(),
+            None,
+        )
+    }
+
     /// 405 for a verb the resource does not support.
     pub fn method_not_supported(group: &str, resource: &str, verb: &str) -> Self {
         status(

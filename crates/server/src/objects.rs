@@ -98,6 +98,58 @@ macro_rules! core_object {
 core_object!(Namespace, "namespaces", "Namespace", false);
 core_object!(Secret, "secrets", "Secret", true);
 
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// The first place where the request has a different JSON shape than the decoded object
+/// (an array where an object belongs, say), in Go's `json.Unmarshal` wording.
+pub fn shape_error(
+    input: &serde_json::Value,
+    decoded: &serde_json::Value,
+    path: &str,
+) -> Option<String> {
+    use serde_json::Value;
+    let here = || {
+        if path.is_empty() {
+            "the object".to_owned()
+        } else {
+            format!("field {path}")
+        }
+    };
+    match (input, decoded) {
+        (Value::Null, _) => None,
+        (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            b.get(k).and_then(|d| shape_error(v, d, &p))
+        }),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| shape_error(x, y, &format!("{path}[{i}]"))),
+        (Value::Array(_), Value::Array(_)) => None,
+        (i, d @ (Value::Object(_) | Value::Array(_))) => Some(format!(
+            "json: cannot unmarshal {} into {} of type {}",
+            json_kind(i),
+            here(),
+            json_kind(d)
+        )),
+        _ => None,
+    }
+}
+
 /// A random RFC 4122 version-4 UUID.
 pub fn new_uid() -> String {
     let mut b = [0u8; 16];

@@ -33,6 +33,8 @@ pub struct ServeConfig {
     pub store: StoreConfig,
     /// Service settings.
     pub service: ServiceConfig,
+    /// Revisions of history the embedded store keeps for watches and paged lists.
+    pub history_retention: u64,
 }
 
 /// Errors that stop the server from starting.
@@ -177,12 +179,21 @@ pub async fn serve(
     let url = format!("http://{addr}");
     let kubeconfig = bootstrap_admin(&config.data_dir, &url)?;
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "tagplane is serving");
-    let app = crate::http::router(service);
+    let app = crate::http::router(service.clone());
+    let stopping = service.clone();
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: finishing in-flight requests");
+        stopping.begin_shutdown();
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| ServeError::Listen(e.to_string()))?;
     tracing::info!("shutting down: closing the store");
-    drop(store);
+    drop(service);
+    tokio::task::spawn_blocking(move || store.close())
+        .await
+        .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
     Ok(())
 }

@@ -17,6 +17,18 @@ pub enum AnyStore {
     Etcd(crate::etcd::EtcdStore),
 }
 
+impl AnyStore {
+    /// Finish outstanding writes and release the store (for redb: the file lock). Call it when
+    /// no other clone is in use any more.
+    pub fn close(self) {
+        match self {
+            AnyStore::Redb(s) => s.close(),
+            #[cfg(feature = "etcd")]
+            AnyStore::Etcd(_) => {}
+        }
+    }
+}
+
 macro_rules! dispatch {
     ($self:ident, $s:ident => $call:expr) => {
         match $self {

@@ -3,14 +3,12 @@
 
 use axum::Router;
 use axum::routing::{delete, get, post};
-use serde_json::Value;
 use tagplane_api::image::{Image, ImageSignature};
 use tagplane_api::meta::List;
 
 use super::prelude::*;
 use super::smp;
-use super::tags::{delete_request, list_options, patch_fn, respond};
-use super::watch::{DEFAULT_WATCH_TIMEOUT, WatchParams, watch_response};
+use super::watch::watch_response;
 use crate::service::tags::ObjectUpdate;
 
 const BASE: &str = "/apis/image.openshift.io/v1";
@@ -44,7 +42,11 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn list_images(State(st): State<AppState>, Query(q): Query<CommonQuery>) -> Response {
+async fn list_images(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+) -> Response {
     let selector = match st
         .service
         .image_selector(q.label_selector.as_deref(), q.field_selector.as_deref())
@@ -53,16 +55,8 @@ async fn list_images(State(st): State<AppState>, Query(q): Query<CommonQuery>) -
         Err(e) => return e.into_response(),
     };
     if q.is_watch() {
-        let params = WatchParams {
-            namespace: None,
-            resource_version: q.resource_version.clone(),
-            bookmarks: q.allow_watch_bookmarks.unwrap_or(false),
-            timeout: q
-                .timeout_seconds
-                .map(std::time::Duration::from_secs)
-                .unwrap_or(DEFAULT_WATCH_TIMEOUT),
-        };
-        let present = |i: Image| serde_json::to_value(&i).unwrap_or(Value::Null);
+        let params = watch_params(None, &q);
+        let present = watch_presenter::<Image>(&st, &headers);
         let keep = move |i: &Image| selector.matches(&i.metadata, |_| None);
         return watch_response::<Image, _, _>(&st.service, params, present, keep).await;
     }
@@ -71,7 +65,7 @@ async fn list_images(State(st): State<AppState>, Query(q): Query<CommonQuery>) -
         .list_images(&list_options(&q), &selector)
         .await
         .map(|l| List::new(l.items, l.meta));
-    respond(StatusCode::OK, result)
+    list_response(&st, &headers, result)
 }
 
 async fn create_image(
@@ -81,9 +75,7 @@ async fn create_image(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let decoded =
-            decode_body::<Image>(&headers, &body_bytes(body)?, q.field_validation.as_deref())?;
+        let (opts, decoded) = decode_write::<Image>(&q, &headers, body)?;
         let image = st.service.create_image(decoded.value, opts).await?;
         Ok::<_, ApiError>(json_response(
             StatusCode::CREATED,
@@ -95,8 +87,13 @@ async fn create_image(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn get_image(State(st): State<AppState>, Path(name): Path<String>) -> Response {
-    respond(StatusCode::OK, st.service.get_image(&name).await)
+async fn get_image(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = st.service.get_image(&name).await;
+    object_response(&st, &headers, result)
 }
 
 async fn replace_image(
@@ -107,9 +104,7 @@ async fn replace_image(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let decoded =
-            decode_body::<Image>(&headers, &body_bytes(body)?, q.field_validation.as_deref())?;
+        let (opts, decoded) = decode_write::<Image>(&q, &headers, body)?;
         let image = st
             .service
             .update_image(&name, ObjectUpdate::Replace(decoded.value), opts)
@@ -162,12 +157,7 @@ async fn create_signature(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let decoded = decode_body::<ImageSignature>(
-            &headers,
-            &body_bytes(body)?,
-            q.field_validation.as_deref(),
-        )?;
+        let (opts, decoded) = decode_write::<ImageSignature>(&q, &headers, body)?;
         let sig = st
             .service
             .create_image_signature(decoded.value, opts)
@@ -194,11 +184,10 @@ async fn delete_signature(
 async fn get_isimage(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Response {
-    respond(
-        StatusCode::OK,
-        st.service.get_image_stream_image(&ns, &name).await,
-    )
+    let result = st.service.get_image_stream_image(&ns, &name).await;
+    object_response(&st, &headers, result)
 }
 
 async fn get_layers(

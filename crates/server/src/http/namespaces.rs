@@ -3,52 +3,43 @@
 use axum::Router;
 use axum::routing::get;
 use k8s_openapi::api::core::v1::Namespace;
-use serde_json::Value;
 use tagplane_api::meta::List;
-use tagplane_store::ListOptions;
 
 use super::prelude::*;
-use super::watch::{DEFAULT_WATCH_TIMEOUT, WatchParams, watch_response};
+use super::watch::watch_response;
 
 /// Routes of this resource.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/namespaces", get(list).post(create))
-        .route("/api/v1/namespaces/{name}", get(get_one).delete(delete))
+        .route(
+            "/api/v1/namespaces/{name}",
+            get(get_one).put(replace).patch(patch).delete(delete),
+        )
 }
 
-async fn list(State(st): State<AppState>, Query(q): Query<CommonQuery>) -> Response {
+async fn list(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+) -> Response {
     if q.is_watch() {
-        let params = WatchParams {
-            namespace: None,
-            resource_version: q.resource_version.clone(),
-            bookmarks: q.allow_watch_bookmarks.unwrap_or(false),
-            timeout: q
-                .timeout_seconds
-                .map(std::time::Duration::from_secs)
-                .unwrap_or(DEFAULT_WATCH_TIMEOUT),
-        };
-        let present = |n: Namespace| serde_json::to_value(&n).unwrap_or(Value::Null);
+        let params = watch_params(None, &q);
+        let present = watch_presenter::<Namespace>(&st, &headers);
         return watch_response::<Namespace, _, _>(&st.service, params, present, |_| true).await;
     }
-    let opts = ListOptions {
-        limit: q.limit,
-        continue_token: q.continue_.clone(),
-        revision: None,
-    };
-    match st.service.objects.list::<Namespace>(None, &opts).await {
-        Ok(list) => json_response(
-            StatusCode::OK,
-            &List {
-                api_version: "v1".into(),
-                kind: "NamespaceList".into(),
-                metadata: list.meta,
-                items: list.items,
-            },
-            &[],
-        ),
-        Err(e) => e.into_response(),
-    }
+    let result = st
+        .service
+        .objects
+        .list::<Namespace>(None, &list_options(&q))
+        .await
+        .map(|list| List {
+            api_version: "v1".into(),
+            kind: "NamespaceList".into(),
+            metadata: list.meta,
+            items: list.items,
+        });
+    list_response(&st, &headers, result)
 }
 
 async fn create(
@@ -58,9 +49,7 @@ async fn create(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let decoded =
-            decode_body::<Namespace>(&headers, &body_bytes(body)?, q.field_validation.as_deref())?;
+        let (opts, decoded) = decode_write::<Namespace>(&q, &headers, body)?;
         let ns = st.service.create_namespace(decoded.value, opts).await?;
         Ok::<_, ApiError>(json_response(StatusCode::CREATED, &ns, &decoded.warnings))
     }
@@ -68,16 +57,49 @@ async fn create(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn get_one(State(st): State<AppState>, Path(name): Path<String>) -> Response {
-    match st.service.objects.get::<Namespace>(None, &name).await {
-        Ok(ns) => json_response(StatusCode::OK, &ns, &[]),
-        Err(e) => e.into_response(),
-    }
+async fn get_one(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = st.service.objects.get::<Namespace>(None, &name).await;
+    object_response(&st, &headers, result)
 }
 
 async fn delete(State(st): State<AppState>, Path(name): Path<String>) -> Response {
-    match st.service.delete_namespace(&name).await {
-        Ok(ns) => json_response(StatusCode::OK, &ns, &[]),
-        Err(e) => e.into_response(),
+    respond(StatusCode::OK, st.service.delete_namespace(&name).await)
+}
+
+async fn replace(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let (opts, decoded) = decode_write::<Namespace>(&q, &headers, body)?;
+        let update = crate::service::tags::ObjectUpdate::Replace(decoded.value);
+        st.service.update_namespace(&name, update, opts).await
     }
+    .await;
+    respond(StatusCode::OK, result)
+}
+
+async fn patch(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let opts = q.write_options()?;
+        let f = patch_fn(&headers, body, &super::smp::NAMESPACE)?;
+        st.service
+            .update_namespace(&name, crate::service::tags::ObjectUpdate::Patch(&*f), opts)
+            .await
+    }
+    .await;
+    respond(StatusCode::OK, result)
 }

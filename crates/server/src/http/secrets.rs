@@ -4,12 +4,11 @@
 use axum::Router;
 use axum::routing::get;
 use k8s_openapi::api::core::v1::Secret;
-use serde_json::Value;
 use tagplane_api::meta::List;
 
 use super::prelude::*;
-use super::tags::{SECRET, delete_request, list_options, patch_fn, respond};
-use super::watch::{DEFAULT_WATCH_TIMEOUT, WatchParams, watch_response};
+use super::tags::SECRET;
+use super::watch::watch_response;
 use crate::service::secrets::secret_selected;
 use crate::service::tags::ObjectUpdate;
 
@@ -28,19 +27,24 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn list_all(State(st): State<AppState>, Query(q): Query<CommonQuery>) -> Response {
-    list_in(st, None, q).await
+async fn list_all(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+) -> Response {
+    list_in(st, None, q, headers).await
 }
 
 async fn list(
     State(st): State<AppState>,
     Path(ns): Path<String>,
     Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
 ) -> Response {
-    list_in(st, Some(ns), q).await
+    list_in(st, Some(ns), q, headers).await
 }
 
-async fn list_in(st: AppState, ns: Option<String>, q: CommonQuery) -> Response {
+async fn list_in(st: AppState, ns: Option<String>, q: CommonQuery, headers: HeaderMap) -> Response {
     let selector = match st
         .service
         .secret_selector(q.label_selector.as_deref(), q.field_selector.as_deref())
@@ -49,16 +53,8 @@ async fn list_in(st: AppState, ns: Option<String>, q: CommonQuery) -> Response {
         Err(e) => return e.into_response(),
     };
     if q.is_watch() {
-        let params = WatchParams {
-            namespace: ns,
-            resource_version: q.resource_version.clone(),
-            bookmarks: q.allow_watch_bookmarks.unwrap_or(false),
-            timeout: q
-                .timeout_seconds
-                .map(std::time::Duration::from_secs)
-                .unwrap_or(DEFAULT_WATCH_TIMEOUT),
-        };
-        let present = |s: Secret| serde_json::to_value(&s).unwrap_or(Value::Null);
+        let params = watch_params(ns, &q);
+        let present = watch_presenter::<Secret>(&st, &headers);
         let keep = move |s: &Secret| secret_selected(&selector, s);
         return watch_response::<Secret, _, _>(&st.service, params, present, keep).await;
     }
@@ -72,7 +68,7 @@ async fn list_in(st: AppState, ns: Option<String>, q: CommonQuery) -> Response {
             metadata: l.meta,
             items: l.items,
         });
-    respond(StatusCode::OK, result)
+    list_response(&st, &headers, result)
 }
 
 async fn create(
@@ -83,9 +79,7 @@ async fn create(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let decoded =
-            decode_body::<Secret>(&headers, &body_bytes(body)?, q.field_validation.as_deref())?;
+        let (opts, decoded) = decode_write::<Secret>(&q, &headers, body)?;
         let secret = st.service.create_secret(&ns, decoded.value, opts).await?;
         Ok::<_, ApiError>(json_response(
             StatusCode::CREATED,
@@ -97,8 +91,13 @@ async fn create(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn get_one(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>) -> Response {
-    respond(StatusCode::OK, st.service.get_secret(&ns, &name).await)
+async fn get_one(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let result = st.service.get_secret(&ns, &name).await;
+    object_response(&st, &headers, result)
 }
 
 async fn replace(
@@ -109,9 +108,7 @@ async fn replace(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let decoded =
-            decode_body::<Secret>(&headers, &body_bytes(body)?, q.field_validation.as_deref())?;
+        let (opts, decoded) = decode_write::<Secret>(&q, &headers, body)?;
         let secret = st
             .service
             .update_secret(&ns, &name, ObjectUpdate::Replace(decoded.value), opts)

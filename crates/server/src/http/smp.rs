@@ -194,6 +194,16 @@ pub static POD_TEMPLATE_OWNERS: MergeSchema = MergeSchema {
     ],
 };
 
+/// core/v1 Namespace: the object-meta lists and `spec.finalizers` as a set.
+pub static NAMESPACE: MergeSchema = MergeSchema {
+    lists: object_meta_lists![MergeList {
+        path: "spec.finalizers",
+        key: ""
+    }],
+    replace: &[],
+    pod_specs: &[],
+};
+
 /// `image.openshift.io/v1` Image: `signatures` by `name` (their `conditions` by `type`);
 /// `dockerImageMetadata` is replaced, not merged.
 #[allow(dead_code, reason = "used by the image handlers")]

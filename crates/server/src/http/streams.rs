@@ -261,7 +261,7 @@ async fn patch_status(
 }
 
 /// `DeleteOptions` bodies (only what we honour).
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteOptions {
     /// Preconditions.
@@ -273,7 +273,7 @@ pub struct DeleteOptions {
 }
 
 /// Delete preconditions.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preconditions {
     /// Required uid.

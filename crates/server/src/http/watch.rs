@@ -124,6 +124,10 @@ where
         Err(e) => return ApiError::from_store(e, T::GROUP, T::RESOURCE, "").into_response(),
     };
     let deadline = tokio::time::Instant::now() + params.timeout;
+    let mut shutdown = service.shutdown.subscribe();
+    if *shutdown.borrow_and_update() {
+        return ApiError::unavailable("the server is shutting down").into_response();
+    }
     let store = service.objects.store.clone();
     let bookmarks = params.bookmarks;
     let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(256);
@@ -139,6 +143,7 @@ where
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => return,
+                _ = shutdown.changed() => return,
                 _ = ticker.tick(), if bookmarks => {
                     let rv = store.current_revision().await.unwrap_or(Revision::ZERO);
                     let obj = json!({"kind": T::KIND, "apiVersion": T::API_VERSION, "metadata": {"resourceVersion": rv.to_string()}});

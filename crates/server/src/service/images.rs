@@ -1,20 +1,20 @@
 //! Images (§9.1–9.2), ImageSignatures (§9.3), ImageStreamImage (§7) and the
 //! `imagestreams/{name}/layers` view (§12.1).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use tagplane_api::image::{
     Image, ImageSignature, ImageStream, ImageStreamImage, ImageStreamLayers,
 };
-use tagplane_api::meta::{List, Resource, Status, StatusDetails};
+use tagplane_api::meta::{List, Status, StatusDetails};
 use tagplane_api::validation::{
     BadValue, ErrorType, FieldError, validate_image, validate_image_signature,
 };
-use tagplane_core::layers::image_stream_layers;
-use tagplane_core::manifest::{
-    Manifest, detect_media_type, image_with_metadata, parse_manifest, sha256_digest,
-    strip_manifest_if_stored,
+use tagplane_core::images::{
+    SignatureError, add_signature, prepare_image_for_create, prepare_image_for_update,
+    prepare_signature_for_create, remove_signature, split_signature_name, stored_signature,
 };
+use tagplane_core::layers::image_stream_layers;
 use tagplane_core::views::{
     self, match_stream_image, parse_image_stream_image_name, stream_image_digests,
 };
@@ -32,8 +32,6 @@ const IMAGES: &str = "images";
 const SIGNATURES: &str = "imageSignatures";
 /// Attempts of a retried read-modify-write of an Image.
 const MAX_ATTEMPTS: usize = 10;
-/// Deprecated signature annotation the server removes on every write.
-const MANAGED_SIGNATURE_ANNOTATION: &str = "image.openshift.io/managed-signature";
 
 fn image_name(i: &Image) -> &str {
     i.metadata.name.as_deref().unwrap_or("")
@@ -44,46 +42,6 @@ fn invalid(kind: &str, name: &str, errs: &[FieldError]) -> ApiResult<()> {
         Ok(())
     } else {
         Err(ApiError::invalid(GROUP, kind, name, errs))
-    }
-}
-
-fn remove_managed_signature_annotation(image: &mut Image) {
-    for sig in &mut image.signatures {
-        if let Some(a) = &mut sig.metadata.annotations {
-            a.remove(MANAGED_SIGNATURE_ANNOTATION);
-            if a.is_empty() {
-                sig.metadata.annotations = None;
-            }
-        }
-    }
-}
-
-/// Whether `manifest` names the image `old` (its digest, canonical form for schema 1), parsed
-/// as `old`'s media type (§9.2).
-fn manifest_matches_image(old: &Image, manifest: &str) -> bool {
-    let bytes = manifest.as_bytes();
-    let media_type = if old.docker_image_manifest_media_type.is_empty() {
-        detect_media_type(bytes, None)
-    } else {
-        old.docker_image_manifest_media_type.clone()
-    };
-    match parse_manifest(bytes, &media_type) {
-        Ok(m) => m.digest(bytes) == image_name(old),
-        Err(_) => false,
-    }
-}
-
-/// Whether `config` hashes to the config digest of `image`'s manifest (§9.2).
-fn config_matches_image(image: &Image, config: &str) -> bool {
-    let bytes = image.docker_image_manifest.as_bytes();
-    let media_type = if image.docker_image_manifest_media_type.is_empty() {
-        detect_media_type(bytes, None)
-    } else {
-        image.docker_image_manifest_media_type.clone()
-    };
-    match parse_manifest(bytes, &media_type) {
-        Ok(Manifest::Schema2(m)) => m.config.digest == sha256_digest(config.as_bytes()),
-        _ => false,
     }
 }
 
@@ -99,6 +57,13 @@ fn require_resource_version(kind: &str, name: &str, rv: Option<&str>) -> ApiResu
             );
             Err(ApiError::invalid(GROUP, kind, name, &[e]))
         }
+    }
+}
+
+fn signature_error(e: SignatureError, name: &str) -> ApiError {
+    match e {
+        SignatureError::AlreadyExists => ApiError::already_exists(GROUP, SIGNATURES, name),
+        SignatureError::NotFound => ApiError::not_found(GROUP, SIGNATURES, name),
     }
 }
 
@@ -125,46 +90,19 @@ pub fn deleted_status(group: &str, resource: &str, name: &str, uid: Option<Strin
 }
 
 impl Service {
-    /// Image create strategy (§9.1): metadata from the manifest (errors are logged, not
-    /// returned), manifest and config stripped when stored as blobs.
+    /// Image create strategy (core [`prepare_image_for_create`], §9.1); metadata errors are
+    /// logged, not returned.
     fn prepare_image_for_create(&self, image: &mut Image) {
-        image.metadata.namespace = None;
-        if let Err(e) = image_with_metadata(image, self.objects.clock.now().0) {
+        if let Some(e) = prepare_image_for_create(image, self.objects.clock.now().0) {
             tracing::warn!(image = image_name(image), error = %e, "unable to update image metadata");
         }
-        strip_manifest_if_stored(image);
-        remove_managed_signature_annotation(image);
     }
 
-    /// Image update strategy (§9.2): immutable fields restored; a new manifest or config kept
-    /// only when it matches the image; metadata refreshed.
+    /// Image update strategy (core [`prepare_image_for_update`], §9.2).
     fn prepare_image_for_update(&self, new: &mut Image, old: &Image) {
-        new.metadata.uid = old.metadata.uid.clone();
-        new.metadata.creation_timestamp = old.metadata.creation_timestamp.clone();
-        new.metadata.name = old.metadata.name.clone();
-        new.metadata.namespace = None;
-        new.metadata.managed_fields = None;
-        new.docker_image_metadata = old.docker_image_metadata.clone();
-        new.docker_image_metadata_version = old.docker_image_metadata_version.clone();
-        new.docker_image_layers = old.docker_image_layers.clone();
-        new.docker_image_signatures = old.docker_image_signatures.clone();
-        if new.docker_image_manifest != old.docker_image_manifest
-            && !new.docker_image_manifest.is_empty()
-            && !manifest_matches_image(old, &new.docker_image_manifest)
-        {
-            new.docker_image_manifest = old.docker_image_manifest.clone();
-        }
-        if new.docker_image_config != old.docker_image_config
-            && !new.docker_image_config.is_empty()
-            && !config_matches_image(new, &new.docker_image_config)
-        {
-            new.docker_image_config = old.docker_image_config.clone();
-        }
-        if let Err(e) = image_with_metadata(new, self.objects.clock.now().0) {
+        if let Some(e) = prepare_image_for_update(new, old, self.objects.clock.now().0) {
             tracing::warn!(image = image_name(new), error = %e, "unable to update image metadata");
         }
-        strip_manifest_if_stored(new);
-        remove_managed_signature_annotation(new);
     }
 
     /// POST `images` (§9.1).
@@ -298,13 +236,7 @@ impl Service {
         opts: WriteOptions,
     ) -> ApiResult<ImageSignature> {
         check_identity(&sig.metadata, None, None)?;
-        sig.metadata.namespace = None;
-        sig.conditions.clear();
-        sig.image_identity.clear();
-        sig.signed_claims = BTreeMap::new();
-        sig.created = None;
-        sig.issued_by = None;
-        sig.issued_to = None;
+        prepare_signature_for_create(&mut sig);
         let name = sig.metadata.name.clone().unwrap_or_default();
         invalid("ImageSignature", &name, &validate_image_signature(&sig))?;
         let Some((image_name, _)) = split_signature_name(&name) else {
@@ -313,31 +245,14 @@ impl Service {
                 tagplane_api::validation::go_quote(&name)
             )));
         };
-        sig.api_version.clear();
-        sig.kind.clear();
         for _ in 0..MAX_ATTEMPTS {
             let old: Image = self.objects.get(None, image_name).await?;
-            let duplicate = old.signatures.iter().any(|s| {
-                s.metadata.name == sig.metadata.name
-                    || (s.type_ == sig.type_ && s.content == sig.content)
-            });
-            if duplicate {
-                return Err(ApiError::already_exists(GROUP, SIGNATURES, &name));
-            }
             let mut new = old.clone();
-            new.signatures.push(sig.clone());
+            add_signature(&mut new, sig.clone()).map_err(|e| signature_error(e, &name))?;
             match self.write_image(&old, new, opts).await {
                 Ok(stored) => {
-                    let Some(mut found) = stored
-                        .signatures
-                        .into_iter()
-                        .find(|s| s.metadata.name.as_deref() == Some(name.as_str()))
-                    else {
-                        return Err(ApiError::internal("failed to store given signature"));
-                    };
-                    found.api_version = ImageSignature::API_VERSION.into();
-                    found.kind = ImageSignature::KIND.into();
-                    return Ok(found);
+                    return stored_signature(&stored, &name)
+                        .ok_or_else(|| ApiError::internal("failed to store given signature"));
                 }
                 Err(e) if e.reason() == "Conflict" => continue,
                 Err(e) => return Err(e),
@@ -359,15 +274,8 @@ impl Service {
         };
         for _ in 0..MAX_ATTEMPTS {
             let old: Image = self.objects.get(None, image_name).await?;
-            let Some(i) = old
-                .signatures
-                .iter()
-                .position(|s| s.metadata.name.as_deref() == Some(name))
-            else {
-                return Err(ApiError::not_found(GROUP, SIGNATURES, name));
-            };
             let mut new = old.clone();
-            new.signatures.remove(i);
+            remove_signature(&mut new, name).map_err(|e| signature_error(e, name))?;
             match self.write_image(&old, new, opts).await {
                 Ok(_) => return Ok(success_status(None)),
                 Err(e) if e.reason() == "Conflict" => continue,
@@ -443,15 +351,6 @@ impl Service {
         let mut view = views::image_stream_image(&stream, name, image);
         view.metadata.namespace = Some(ns.to_owned());
         Ok(view)
-    }
-}
-
-/// `<image>@<signature>` with both parts non-empty and exactly one `@`.
-fn split_signature_name(name: &str) -> Option<(&str, &str)> {
-    let mut parts = name.split('@');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(i), Some(s), None) if !i.is_empty() && !s.is_empty() => Some((i, s)),
-        _ => None,
     }
 }
 

@@ -36,6 +36,22 @@ fn name_of(s: &ImageStream) -> &str {
     s.metadata.name.as_deref().unwrap_or("")
 }
 
+/// Whether `new` equals the stored `old` apart from fields the server computes on every read.
+fn unchanged(
+    old: &ImageStream,
+    new: &ImageStream,
+    hosts: &tagplane_core::repository::RegistryHostnames,
+) -> bool {
+    let mut a = old.clone();
+    let mut b = new.clone();
+    for s in [&mut a, &mut b] {
+        s.metadata.resource_version = None;
+        s.metadata.managed_fields = None;
+        decorate(s, hosts);
+    }
+    a == b
+}
+
 /// Check that the body names the object of the URL (Kubernetes' 400s).
 pub fn check_identity(
     meta: &tagplane_api::meta::ObjectMeta,
@@ -246,6 +262,13 @@ impl Service {
         if opts.dry_run {
             return Ok(new);
         }
+        // Like Kubernetes' generic store, an update that changes nothing is not written: the
+        // resourceVersion stays and watchers see no event.
+        if unchanged(old, &new, &self.config.hosts) {
+            let mut same = old.clone();
+            decorate(&mut same, &self.config.hosts);
+            return Ok(same);
+        }
         let expected = Objects::parse_rv(old.metadata.resource_version.as_deref())?;
         let mut written = self.objects.update(new, expected).await?;
         decorate(&mut written, &self.config.hosts);
@@ -298,11 +321,7 @@ impl Service {
             let old: ImageStream = self.objects.get(Some(ns), name).await?;
             let current = serde_json::to_value(&old).map_err(ApiError::internal)?;
             let patched = patch(current)?;
-            let new: ImageStream = serde_json::from_value(patched).map_err(|e| {
-                ApiError::bad_request(format!(
-                    "the patched object is not a valid ImageStream: {e}"
-                ))
-            })?;
+            let new: ImageStream = super::tags::decode_patched(patched, name, "ImageStream")?;
             check_identity(&new.metadata, Some(ns), Some(name))?;
             if let Some(rv) = Objects::parse_rv(new.metadata.resource_version.as_deref())?
                 && Some(rv) != Objects::parse_rv(old.metadata.resource_version.as_deref())?

@@ -11,8 +11,7 @@ use tagplane_api::image::{
     RepositoryImportStatus,
 };
 use tagplane_api::meta::Status;
-use tagplane_api::reference::ImageReference;
-use tagplane_api::validation::{FieldError, Transport, validate_image_stream_import};
+use tagplane_api::validation::{validate_image_stream_import, validate_import_allowed};
 use tagplane_core::import::{
     ImportWrite, apply_import_results, default_import_request, merge_anonymous_retry,
     needs_anonymous_retry, trim_dry_run,
@@ -156,48 +155,6 @@ impl Service {
             .map_err(ApiError::internal)
     }
 
-    /// Allowed registries for import (§3.6): Forbidden field errors on `from.name`.
-    fn import_registry_errors(&self, isi: &ImageStreamImport) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        let mut check = |path: String, name: &str, insecure: bool| {
-            let Ok(r) = ImageReference::parse(name) else {
-                return;
-            };
-            let (host, port) = r.registry_host_port(insecure);
-            let hostname = if host.contains(':') && !host.starts_with('[') {
-                format!("[{host}]:{port}")
-            } else {
-                format!("{host}:{port}")
-            };
-            if let Err(why) = self
-                .config
-                .allow
-                .admit_hostname(&hostname, Transport::Secure)
-            {
-                let detail =
-                    format!("importing images from registry \"{hostname}\" is forbidden: {why}");
-                errs.push(FieldError::forbidden(path, &detail));
-            }
-        };
-        if let Some(repo) = &isi.spec.repository
-            && repo.from.kind == tagplane_api::image::KIND_DOCKER_IMAGE
-        {
-            check(
-                "spec.repository.from.name".into(),
-                &repo.from.name,
-                repo.import_policy.insecure,
-            );
-        }
-        for (i, img) in isi.spec.images.iter().enumerate() {
-            check(
-                format!("spec.images[{i}].from.name"),
-                &img.from.name,
-                img.import_policy.insecure,
-            );
-        }
-        errs
-    }
-
     /// Decode-time defaults of an import request (§2.8): `to` from the source tag, and the
     /// server-wide import mode where none is given (so re-imports compare equal, §10.5).
     fn default_import(&self, isi: &mut ImageStreamImport) {
@@ -270,7 +227,7 @@ impl Service {
         let mut errs = validate_image_stream_import(&isi);
         if errs.is_empty() {
             // §10.1.2: no authorization layer yet, so nobody bypasses the allow-list.
-            errs = self.import_registry_errors(&isi);
+            errs = validate_import_allowed(&isi, &self.config.allow);
         }
         if !errs.is_empty() {
             return Err(ApiError::invalid(GROUP, "ImageStreamImport", &name, &errs));

@@ -27,7 +27,6 @@ pub struct ServiceConfig {
     pub hosts: RegistryHostnames,
     /// Allowed registries for import (§3.6).
     pub allow: RegistryAllowList,
-
     /// Import mode given to tags that do not name one (`Legacy` unless configured, §2.1).
     pub default_import_mode: String,
 }
@@ -66,6 +65,8 @@ pub struct Service {
     pub config: ServiceConfig,
     /// Fetches images from remote registries for ImageStreamImport (§10).
     pub importer: Arc<dyn imports::Importer>,
+    /// Flips to `true` when the server starts shutting down; long-running watches end on it.
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Streams read ahead of a call into core (core is synchronous and does no IO).
@@ -88,7 +89,13 @@ impl Service {
             objects,
             config,
             importer: Arc::new(imports::UnconfiguredImporter),
+            shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         }
+    }
+
+    /// Tell long-running requests (watches) to finish: the server is shutting down.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
     }
 
     /// Use `importer` for ImageStreamImport instead of the default [`imports::UnconfiguredImporter`].

@@ -8,6 +8,9 @@ use tagplane_store::Backend;
 
 use super::{Service, WriteOptions};
 
+/// Namespaces Kubernetes refuses to delete.
+pub const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
+
 /// Store resources that live in namespaces (removed with their namespace).
 pub const NAMESPACED_RESOURCES: &[&str] = &["imagestreams", "secrets"];
 use crate::error::{ApiError, ApiResult};
@@ -59,8 +62,79 @@ impl Service {
         self.objects.create(ns).await
     }
 
+    /// PUT or PATCH a namespace: labels, annotations and `spec.finalizers` may change; name,
+    /// uid and creation time are kept; retried on conflict for patches.
+    pub async fn update_namespace(
+        &self,
+        name: &str,
+        update: super::tags::ObjectUpdate<'_, Namespace>,
+        opts: WriteOptions,
+    ) -> ApiResult<Namespace> {
+        for _ in 0..10 {
+            let old: Namespace = self.objects.get(None, name).await?;
+            let (mut new, expected) = match &update {
+                super::tags::ObjectUpdate::Replace(n) => {
+                    let rv =
+                        crate::objects::Objects::parse_rv(n.metadata.resource_version.as_deref())?;
+                    (
+                        n.clone(),
+                        rv.or(crate::objects::Objects::parse_rv(
+                            old.metadata.resource_version.as_deref(),
+                        )?),
+                    )
+                }
+                super::tags::ObjectUpdate::Patch(f) => {
+                    let cur = serde_json::to_value(&old).map_err(ApiError::internal)?;
+                    let patched: Namespace = serde_json::from_value(f(cur)?).map_err(|e| {
+                        ApiError::bad_request(format!(
+                            "the patched object is not a valid Namespace: {e}"
+                        ))
+                    })?;
+                    (
+                        patched,
+                        crate::objects::Objects::parse_rv(
+                            old.metadata.resource_version.as_deref(),
+                        )?,
+                    )
+                }
+            };
+            if new.metadata.name.as_deref().is_some_and(|n| n != name) {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({}) does not match the name on the URL ({name})",
+                    new.metadata.name.as_deref().unwrap_or("")
+                )));
+            }
+            new.metadata.name = Some(name.to_owned());
+            new.metadata.namespace = None;
+            new.metadata.uid = old.metadata.uid.clone();
+            new.metadata.creation_timestamp = old.metadata.creation_timestamp.clone();
+            new.status = old.status.clone();
+            if opts.dry_run {
+                return Ok(new);
+            }
+            match self.objects.update(new, expected).await {
+                Err(e)
+                    if e.reason() == "Conflict"
+                        && matches!(update, super::tags::ObjectUpdate::Patch(_)) =>
+                {
+                    continue;
+                }
+                other => return other,
+            }
+        }
+        Err(ApiError::server_timeout("update", "namespaces"))
+    }
+
     /// Delete a namespace and everything stored in it.
     pub async fn delete_namespace(&self, name: &str) -> ApiResult<Namespace> {
+        if IMMORTAL_NAMESPACES.contains(&name) {
+            return Err(ApiError::forbidden(
+                "",
+                "namespaces",
+                name,
+                "this namespace may not be deleted",
+            ));
+        }
         let ns: Namespace = self.objects.delete(None, name, None, None).await?;
         for resource in NAMESPACED_RESOURCES {
             let prefix = tagplane_store::Prefix::namespace(resource, name)

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use tagplane_api::image::{ANNOTATION_EXCLUDE_SECRET, SecretList};
+use tagplane_api::image::SecretList;
 use tagplane_api::meta::{IMAGE_API_VERSION, Status};
 use tagplane_api::validation::{
-    BadValue, ErrorType, FieldError, path_segment_name_errors, validate_namespace_name,
+    BadValue, ErrorType, FieldError, secret_type, validate_secret, validate_secret_update,
 };
+use tagplane_core::secrets::pull_secrets;
 use tagplane_store::{ListOptions, Revision};
 
 use super::images::deleted_status;
@@ -20,60 +21,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::objects::{Objects, TypedList};
 
 const SECRETS: &str = "secrets";
-/// Type of a secret holding a `~/.docker/config.json`.
-pub const SECRET_TYPE_DOCKER_CONFIG_JSON: &str = "kubernetes.io/dockerconfigjson";
-/// Type of a secret holding a legacy `~/.dockercfg`.
-pub const SECRET_TYPE_DOCKERCFG: &str = "kubernetes.io/dockercfg";
-/// Data key of [`SECRET_TYPE_DOCKER_CONFIG_JSON`].
-pub const DOCKER_CONFIG_JSON_KEY: &str = ".dockerconfigjson";
-/// Data key of [`SECRET_TYPE_DOCKERCFG`].
-pub const DOCKERCFG_KEY: &str = ".dockercfg";
-/// Largest total size of a secret's data (Kubernetes' `MaxSecretSize`).
-pub const MAX_SECRET_SIZE: usize = 1024 * 1024;
-/// What is printed instead of a secret value in field errors.
-const REDACTED: &str = "<secret contents redacted>";
 /// The field labels secrets can be selected by.
 pub const SECRET_FIELDS: &[&str] = &["metadata.name", "metadata.namespace", "type"];
 /// Attempts of a PATCH before answering 500 ServerTimeout.
 const MAX_ATTEMPTS: usize = 10;
-
-const DNS1123_SUBDOMAIN_MESSAGE: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const CONFIG_KEY_MESSAGE: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
-
-fn is_dns1123_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            let b = label.as_bytes();
-            !b.is_empty()
-                && b.iter()
-                    .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-                && b[0] != b'-'
-                && b[b.len() - 1] != b'-'
-        })
-}
-
-fn config_key_errors(key: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if key.len() > 253 {
-        errs.push("must be no more than 253 characters".to_owned());
-    }
-    if key.is_empty()
-        || !key
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-    {
-        errs.push(CONFIG_KEY_MESSAGE.to_owned());
-    }
-    if key == "." {
-        errs.push("must not be '.'".to_owned());
-    } else if key == ".." {
-        errs.push("must not be '..'".to_owned());
-    } else if key.starts_with("..") {
-        errs.push("must not start with '..'".to_owned());
-    }
-    errs
-}
 
 /// Fold `stringData` into `data` (it wins), as the API server does on every write.
 fn merge_string_data(secret: &mut Secret) {
@@ -85,118 +36,12 @@ fn merge_string_data(secret: &mut Secret) {
     }
 }
 
-fn secret_type(secret: &Secret) -> &str {
-    secret.type_.as_deref().unwrap_or("Opaque")
-}
-
-/// Validate a secret (Kubernetes `ValidateSecret`): name, namespace, data keys, total size, and
-/// for docker config types the required key holding a JSON object.
-pub fn validate_secret(secret: &Secret) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    let name = secret.metadata.name.as_deref().unwrap_or("");
-    if name.is_empty() {
-        errs.push(FieldError::required(
-            "metadata.name",
-            "name or generateName is required",
-        ));
-    } else if !is_dns1123_subdomain(name) {
-        errs.push(FieldError::invalid(
-            "metadata.name",
-            name,
-            DNS1123_SUBDOMAIN_MESSAGE,
-        ));
-    } else {
-        for m in path_segment_name_errors(name) {
-            errs.push(FieldError::invalid("metadata.name", name, &m));
-        }
-    }
-    let ns = secret.metadata.namespace.as_deref().unwrap_or("");
-    errs.extend(validate_namespace_name("metadata.namespace", ns));
-    let empty = BTreeMap::new();
-    let data = secret.data.as_ref().unwrap_or(&empty);
-    let mut total = 0usize;
-    for (key, value) in data {
-        for m in config_key_errors(key) {
-            errs.push(FieldError::invalid(format!("data[{key}]"), key, &m));
-        }
-        total = total.saturating_add(value.0.len());
-    }
-    if total > MAX_SECRET_SIZE {
-        errs.push(FieldError::new(
-            ErrorType::TooLong,
-            "data",
-            BadValue::Omitted,
-            &format!("must have at most {MAX_SECRET_SIZE} bytes"),
-        ));
-    }
-    let docker_key = match secret_type(secret) {
-        SECRET_TYPE_DOCKER_CONFIG_JSON => Some(DOCKER_CONFIG_JSON_KEY),
-        SECRET_TYPE_DOCKERCFG => Some(DOCKERCFG_KEY),
-        _ => None,
-    };
-    if let Some(key) = docker_key {
-        let path = format!("data[{key}]");
-        match data.get(key) {
-            None => errs.push(FieldError::required(path, "")),
-            Some(bytes) => {
-                if let Err(e) =
-                    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes.0)
-                {
-                    // The error text names positions only, never the content.
-                    errs.push(FieldError::invalid(path, REDACTED, &e.to_string()));
-                }
-            }
-        }
-    }
-    errs
-}
-
-/// Validate a secret update: type immutable, data immutable once `immutable` is set.
-pub fn validate_secret_update(new: &Secret, old: &Secret) -> Vec<FieldError> {
-    let mut errs = validate_secret(new);
-    if secret_type(new) != secret_type(old) {
-        errs.push(FieldError::invalid(
-            "type",
-            secret_type(new),
-            "field is immutable",
-        ));
-    }
-    if old.immutable == Some(true) {
-        if new.immutable != Some(true) {
-            errs.push(FieldError::forbidden(
-                "immutable",
-                "field is immutable when `immutable` is set",
-            ));
-        }
-        if new.data != old.data {
-            errs.push(FieldError::forbidden(
-                "data",
-                "field is immutable when `immutable` is set",
-            ));
-        }
-    }
-    errs
-}
-
 fn invalid(name: &str, errs: &[FieldError]) -> ApiResult<()> {
     if errs.is_empty() {
         Ok(())
     } else {
         Err(ApiError::invalid("", "Secret", name, errs))
     }
-}
-
-/// Whether a secret can carry registry credentials for imports (§11.5).
-pub fn is_pull_secret(secret: &Secret) -> bool {
-    matches!(
-        secret_type(secret),
-        SECRET_TYPE_DOCKER_CONFIG_JSON | SECRET_TYPE_DOCKERCFG
-    ) && secret
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(ANNOTATION_EXCLUDE_SECRET))
-        .is_none_or(|v| v != "true")
 }
 
 /// Whether `selector` selects `secret`.
@@ -335,8 +180,8 @@ impl Service {
         Ok(deleted_status("", SECRETS, name, deleted.metadata.uid))
     }
 
-    /// Every pull secret of a namespace that `selector` selects (§11.5): docker config types
-    /// only, minus those annotated `openshift.io/image.excludeSecret: "true"`.
+    /// Every pull secret of a namespace that `selector` selects (§11.5; the filter is core
+    /// [`pull_secrets`]).
     pub async fn pull_secrets(
         &self,
         ns: &str,
@@ -352,8 +197,7 @@ impl Service {
             if out.meta.resource_version.is_none() {
                 out.meta.resource_version = page.meta.resource_version.clone();
             }
-            out.items
-                .extend(page.items.into_iter().filter(is_pull_secret));
+            out.items.extend(pull_secrets(page.items));
             match page.meta.continue_ {
                 Some(c) => {
                     opts = ListOptions {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tagplane_api::image::{Image, ImageStream, ImageStreamTag, ImageTag};
-use tagplane_api::meta::{List, ListMeta, ObjectMeta, Resource, Status};
+use tagplane_api::meta::{List, ListMeta, ObjectMeta, Status};
 use tagplane_api::selector::{FieldSelector, LabelSelector, SelectorError};
 use tagplane_api::validation::{
     FieldError, validate_image_stream_tag, validate_image_stream_tag_update, validate_image_tag,
@@ -71,12 +71,53 @@ impl<T: Serialize + DeserializeOwned + Clone> ObjectUpdate<'_, T> {
             ObjectUpdate::Replace(t) => Ok(t.clone()),
             ObjectUpdate::Patch(patch) => {
                 let value = serde_json::to_value(current).map_err(ApiError::internal)?;
-                serde_json::from_value(patch(value)?).map_err(|e| {
-                    ApiError::bad_request(format!("the patched object is not a valid {kind}: {e}"))
-                })
+                let name = value["metadata"]["name"].as_str().unwrap_or("").to_owned();
+                decode_patched(patch(value)?, &name, kind)
             }
         }
     }
+}
+
+/// Decode the result of patching the object called `name` as a `kind`. As Kubernetes does, the
+/// result must be a JSON object (serde would otherwise read an array as a struct of defaults)
+/// that still carries the name: a patch that removes or empties `metadata.name` is a 400
+/// `the name of the object () does not match the name on the URL (<name>)`.
+pub fn decode_patched<T: DeserializeOwned + serde::Serialize>(
+    patched: Value,
+    name: &str,
+    kind: &str,
+) -> ApiResult<T> {
+    let found = match &patched {
+        Value::Object(_) => None,
+        Value::Array(_) => Some("an array"),
+        Value::String(_) => Some("a string"),
+        Value::Number(_) => Some("a number"),
+        Value::Bool(_) => Some("a boolean"),
+        Value::Null => Some("null"),
+    };
+    if let Some(found) = found {
+        return Err(ApiError::bad_request(format!(
+            "the patched object is not a valid {kind}: expected a JSON object, found {found}"
+        )));
+    }
+    let patched_name = &patched["metadata"]["name"];
+    if !name.is_empty() && (patched_name.is_null() || patched_name.as_str() == Some("")) {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object () does not match the name on the URL ({name})"
+        )));
+    }
+    let original = patched.clone();
+    let typed: T = serde_json::from_value(patched).map_err(|e| {
+        ApiError::bad_request(format!("the patched object is not a valid {kind}: {e}"))
+    })?;
+    if let Ok(decoded) = serde_json::to_value(&typed)
+        && let Some(e) = crate::objects::shape_error(&original, &decoded, "")
+    {
+        return Err(ApiError::bad_request(format!(
+            "the patched object is not a valid {kind}: {e}"
+        )));
+    }
+    Ok(typed)
 }
 
 /// Label and field selectors over object metadata (`metadata.name`, `metadata.namespace`, and
@@ -131,10 +172,6 @@ fn is_retryable_write(e: &ApiError) -> bool {
     matches!(e.reason(), "Conflict" | "AlreadyExists")
 }
 
-fn stream_name(s: &ImageStream) -> &str {
-    s.metadata.name.as_deref().unwrap_or("")
-}
-
 fn new_stream(ns: &str, name: &str) -> ImageStream {
     ImageStream {
         metadata: ObjectMeta {
@@ -143,75 +180,6 @@ fn new_stream(ns: &str, name: &str) -> ImageStream {
             ..Default::default()
         },
         ..Default::default()
-    }
-}
-
-/// The ImageStreamTag shown when the tag has no image yet (upstream `newISTag` with
-/// `allowEmptyEvent`): timestamps of the stream, no image, generation 0.
-fn istag_without_image(stream: &ImageStream, tag: &str) -> ImageStreamTag {
-    let spec = stream.spec.tag(tag).cloned();
-    let annotations = spec
-        .as_ref()
-        .and_then(|t| t.annotations.clone())
-        .filter(|a| !a.is_empty());
-    ImageStreamTag {
-        api_version: tagplane_api::meta::IMAGE_API_VERSION.into(),
-        kind: ImageStreamTag::KIND.into(),
-        metadata: ObjectMeta {
-            name: Some(format!("{}:{tag}", stream_name(stream))),
-            namespace: stream.metadata.namespace.clone(),
-            labels: stream.metadata.labels.clone(),
-            resource_version: stream.metadata.resource_version.clone(),
-            uid: stream.metadata.uid.clone(),
-            creation_timestamp: stream.metadata.creation_timestamp.clone(),
-            annotations,
-            ..Default::default()
-        },
-        tag: spec,
-        generation: 0,
-        lookup_policy: stream.spec.lookup_policy.clone(),
-        conditions: stream
-            .status
-            .tag(tag)
-            .map(|t| t.conditions.clone())
-            .unwrap_or_default(),
-        image: Image::default(),
-    }
-}
-
-/// The ImageTag shown when the tag exists neither in spec nor in status (upstream `newITag` with
-/// `allowEmpty`).
-fn itag_without_tag(stream: &ImageStream, tag: &str) -> ImageTag {
-    let mut metadata = stream.metadata.clone();
-    metadata.name = Some(format!("{}:{tag}", stream_name(stream)));
-    metadata.managed_fields = None;
-    ImageTag {
-        api_version: tagplane_api::meta::IMAGE_API_VERSION.into(),
-        kind: ImageTag::KIND.into(),
-        metadata,
-        spec: None,
-        status: None,
-        image: None,
-    }
-}
-
-fn name_only_image(digest: &str) -> Image {
-    Image {
-        metadata: ObjectMeta {
-            name: Some(digest.to_owned()),
-            ..Default::default()
-        },
-        ..Default::default()
-    }
-}
-
-/// The ImageStreamTag of a tag whose image may be missing, without reading the Image (the
-/// synthetic "old" object of an update, §5.5).
-fn istag_for_update(stream: &ImageStream, tag: &str) -> ImageStreamTag {
-    match views::image_tag_image_name(stream, tag) {
-        Some(digest) => views::image_stream_tag(stream, tag, name_only_image(digest))
-            .unwrap_or_else(|_| istag_without_image(stream, tag)),
-        None => istag_without_image(stream, tag),
     }
 }
 
@@ -294,18 +262,11 @@ impl Service {
 
     // ---------------------------------------------------------------- ImageStreamTag (§5)
 
-    /// The ImageStreamTag answered by create and update: the tag's image when there is one (a
-    /// name-only image if the Image object is gone), an empty image otherwise.
+    /// The ImageStreamTag answered by create and update (§5.4, §5.5): the view of core
+    /// [`views::image_stream_tag_or_empty`] over the tag's Image, read when there is one.
     async fn istag_response(&self, stream: &ImageStream, tag: &str) -> ApiResult<ImageStreamTag> {
-        let Some(digest) = views::image_tag_image_name(stream, tag) else {
-            return Ok(istag_without_image(stream, tag));
-        };
-        let image = self
-            .tag_image(stream, tag)
-            .await?
-            .unwrap_or_else(|| name_only_image(digest));
-        Ok(views::image_stream_tag(stream, tag, image)
-            .unwrap_or_else(|_| istag_without_image(stream, tag)))
+        let image = self.tag_image(stream, tag).await?;
+        Ok(views::image_stream_tag_or_empty(stream, tag, image))
     }
 
     /// GET `imagestreamtags/{stream:tag}` (§5.1–5.2).
@@ -453,7 +414,8 @@ impl Service {
         let stored = original.unwrap_or_else(|| new_stream(ns, stream_name));
         let mut shown = stored.clone();
         decorate(&mut shown, &self.config.hosts);
-        let old = istag_for_update(&shown, tag);
+        // The synthetic "old" istag (§5.5) does not read the Image.
+        let old = views::image_stream_tag_or_empty(&shown, tag, None);
         let mut new = update.apply(&old, "ImageStreamTag").map_err(fail)?;
         check_identity(&new.metadata, Some(ns), Some(name)).map_err(fail)?;
         // Type metadata comes from the request path, as a decoder would set it.
@@ -608,7 +570,7 @@ impl Service {
 
     async fn itag_response(&self, stream: &ImageStream, tag: &str) -> ApiResult<ImageTag> {
         let image = self.tag_image(stream, tag).await?;
-        Ok(views::image_tag(stream, tag, image).unwrap_or_else(|_| itag_without_tag(stream, tag)))
+        Ok(views::image_tag_or_empty(stream, tag, image))
     }
 
     /// GET `imagetags/{stream:tag}` (§6): the tag in spec or status; image when it exists.
@@ -744,8 +706,7 @@ impl Service {
         let stored = original.unwrap_or_else(|| new_stream(ns, stream_name));
         let mut shown = stored.clone();
         decorate(&mut shown, &self.config.hosts);
-        let old =
-            views::image_tag(&shown, tag, None).unwrap_or_else(|_| itag_without_tag(&shown, tag));
+        let old = views::image_tag_or_empty(&shown, tag, None);
         let mut new = update.apply(&old, "ImageTag").map_err(fail)?;
         check_identity(&new.metadata, Some(ns), Some(name)).map_err(fail)?;
         new.api_version = old.api_version.clone();
@@ -827,5 +788,68 @@ impl Service {
             parse_image_tag_name(name).map_err(|e| view_error(e, ITAGS, name))?;
         self.delete_tag_of(ns, name, stream_name, tag, ITAGS, uid, opts)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A patch result that is not an object, or that lost the object's name, is a 400 (serde
+    /// alone would read `[]` as an object of defaults, which for an ImageTag means "remove the
+    /// spec tag").
+    #[test]
+    fn patched_objects_must_be_named_objects() {
+        for bad in [
+            json!([]),
+            json!([{}]),
+            json!(5),
+            json!("x"),
+            json!(null),
+            json!(true),
+        ] {
+            let e = decode_patched::<ImageTag>(bad.clone(), "app:latest", "ImageTag").unwrap_err();
+            assert_eq!(e.status.code, Some(400), "{bad}");
+            assert!(
+                e.status.message.as_deref().unwrap().starts_with(
+                    "the patched object is not a valid ImageTag: expected a JSON object"
+                ),
+                "{e:?}"
+            );
+        }
+        for unnamed in [
+            json!({}),
+            json!({"metadata": {}}),
+            json!({"metadata": {"name": ""}}),
+        ] {
+            let e = decode_patched::<ImageTag>(unnamed, "app:latest", "ImageTag").unwrap_err();
+            assert_eq!(
+                e.status.message.as_deref(),
+                Some("the name of the object () does not match the name on the URL (app:latest)")
+            );
+        }
+        let ok: ImageTag = decode_patched(
+            json!({"metadata": {"name": "app:latest"}}),
+            "app:latest",
+            "ImageTag",
+        )
+        .unwrap();
+        assert_eq!(ok.metadata.name.as_deref(), Some("app:latest"));
+        let typed = decode_patched::<ImageTag>(
+            json!({"metadata": {"name": "app:latest"}, "spec": "x"}),
+            "app:latest",
+            "ImageTag",
+        )
+        .unwrap_err();
+        assert!(
+            typed
+                .status
+                .message
+                .as_deref()
+                .unwrap()
+                .starts_with("the patched object is not a valid ImageTag: invalid type")
+        );
     }
 }

@@ -24,7 +24,17 @@ impl Server {
 
     /// Start a server with `service` settings.
     pub fn start_with(service: ServiceConfig) -> Server {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in_with(tempfile::tempdir().unwrap(), service)
+    }
+
+    /// Start a server with default settings on an existing data directory (for example the one
+    /// [`Server::into_dir`] handed back), so the store and the admin credential are reused.
+    pub fn start_in(dir: tempfile::TempDir) -> Server {
+        Self::start_in_with(dir, ServiceConfig::default())
+    }
+
+    /// Start a server with `service` settings on the data directory `dir`.
+    pub fn start_in_with(dir: tempfile::TempDir, service: ServiceConfig) -> Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         drop(listener);
@@ -33,6 +43,7 @@ impl Server {
             data_dir: dir.path().to_owned(),
             store: StoreConfig::Redb,
             service,
+            history_retention: 100_000,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = std::thread::spawn(move || {
@@ -45,9 +56,9 @@ impl Server {
                 let shutdown = async move {
                     let _ = stopped.await;
                 };
-                tagplane_server::serve::serve(config, shutdown)
-                    .await
-                    .unwrap();
+                if let Err(e) = tagplane_server::serve::serve(config, shutdown).await {
+                    panic!("serve failed: {e}");
+                }
             });
         });
         let url = format!("http://{addr}");
@@ -60,6 +71,12 @@ impl Server {
                 let _ = s.read_to_string(&mut buf);
                 if buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200") {
                     break;
+                }
+            }
+            if handle.is_finished() {
+                match handle.join() {
+                    Err(panic) => std::panic::resume_unwind(panic),
+                    Ok(()) => panic!("the server stopped before it became ready"),
                 }
             }
             assert!(
@@ -82,14 +99,32 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
+impl Server {
+    /// Stop the server gracefully (as dropping it does) and wait until `serve` has returned,
+    /// which closes the store.
+    pub fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
+        if let Some(h) = self.handle.take()
+            && let Err(panic) = h.join()
+            && !std::thread::panicking()
+        {
+            std::panic::resume_unwind(panic);
         }
+    }
+
+    /// Stop the server gracefully and hand back its data directory, kept on disk.
+    pub fn into_dir(mut self) -> tempfile::TempDir {
+        self.stop();
+        // `Server` implements Drop, so the directory is swapped out rather than moved.
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

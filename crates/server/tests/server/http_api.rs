@@ -365,3 +365,51 @@ async fn label_and_field_selectors() {
     let (code, _) = send(c.get(format!("{}{IS}?labelSelector=%3D%3D%3D", s.url))).await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
 }
+
+/// An update that changes nothing is not written (Kubernetes' generic store behaviour): same
+/// resourceVersion, no watch event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_op_updates_are_not_written() {
+    let s = Server::start();
+    let c = client();
+    let (_, created) = send(c.post(format!("{}{IS}", s.url)).json(&stream("app"))).await;
+    let rv = created["metadata"]["resourceVersion"].clone();
+    let (code, same) = send(
+        c.patch(format!("{}{IS}/app", s.url))
+            .header("Content-Type", "application/merge-patch+json")
+            .body(r#"{"spec":{"lookupPolicy":{"local":false}}}"#),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(same["metadata"]["resourceVersion"], rv);
+    let (code, put) = send(c.put(format!("{}{IS}/app", s.url)).json(&created)).await;
+    assert_eq!(code, StatusCode::OK, "{put}");
+    assert_eq!(put["metadata"]["resourceVersion"], rv);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaces_update_and_patch() {
+    let s = Server::start();
+    let c = client();
+    let ns = format!("{}/api/v1/namespaces/default", s.url);
+    let (code, p) = send(
+        c.patch(&ns)
+            .header("Content-Type", "application/merge-patch+json")
+            .body(r#"{"metadata":{"labels":{"team":"a"}}}"#),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{p}");
+    assert_eq!(p["metadata"]["labels"]["team"], "a");
+    let mut body = p.clone();
+    body["metadata"]["labels"] = json!({"team": "b"});
+    let (code, u) = send(c.put(&ns).json(&body)).await;
+    assert_eq!(code, StatusCode::OK, "{u}");
+    assert_eq!(u["metadata"]["labels"]["team"], "b");
+    assert_eq!(u["metadata"]["uid"], p["metadata"]["uid"]);
+    let (code, _) = send(c.put(&ns).json(&body)).await;
+    assert_eq!(code, StatusCode::CONFLICT, "stale resourceVersion");
+    let mut renamed = u.clone();
+    renamed["metadata"]["name"] = json!("other");
+    let (code, _) = send(c.put(&ns).json(&renamed)).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::harness::{Server, peer};
+use crate::tags::{TestImage, client, create_stream, image_json, oci_image, push};
 
 /// kubectl 1.32 from the Google Cloud SDK (skips the dispatcher), else `kubectl` on PATH.
 fn kubectl_binary() -> Option<PathBuf> {
@@ -424,4 +425,347 @@ fn discovery_openapi_and_tables_on_the_wire() {
         let plain: Value = get(&format!("{is}/app"), "application/json").await.unwrap().json().await.unwrap();
         assert_eq!(plain["kind"], "ImageStream");
     });
+}
+
+/// Run `f` on a fresh single-threaded runtime (raw HTTP set-up steps of the kubectl tests).
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// Push `image` to `default/stream:tag` with an ImageStreamMapping POST (what the integrated
+/// registry does after a manifest PUT).
+fn push_image(server: &Server, stream: &str, tag: &str, image: &TestImage) {
+    block_on(async {
+        let (code, status) = push(
+            &client(),
+            &server.url,
+            stream,
+            tag,
+            image_json(image, "quay.io/org/app"),
+        )
+        .await;
+        assert_eq!(code, reqwest::StatusCode::CREATED, "{status}");
+    });
+}
+
+/// The whitespace-separated words of each output line, owned.
+fn cells(text: &str) -> Vec<Vec<String>> {
+    words(text)
+        .into_iter()
+        .map(|r| r.into_iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The rows of a table printed by kubectl, each joined with single spaces.
+fn joined_rows(text: &str) -> Vec<String> {
+    words(text).into_iter().map(|r| r.join(" ")).collect()
+}
+
+#[test]
+fn istags_images_and_imagetags() {
+    let server = Server::start();
+    let Some(k) = Kubectl::new(&server) else {
+        return;
+    };
+    block_on(async {
+        create_stream(&client(), &server.url, "app", serde_json::json!([])).await;
+    });
+    let (one, two) = (oci_image("kubectl-1"), oci_image("kubectl-2"));
+    push_image(&server, "app", "latest", &one);
+    push_image(&server, "app", "v2", &two);
+    let reference = |img: &TestImage| format!("quay.io/org/app@{}", img.digest);
+
+    // imagestreamtags: NAME IMAGE REFERENCE UPDATED (A5), one row per status tag
+    let rows = cells(&k.ok(&["get", "imagestreamtags"]));
+    assert_eq!(
+        rows[0],
+        ["NAME", "IMAGE", "REFERENCE", "UPDATED"],
+        "{rows:?}"
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[1][..2], ["app:latest".to_owned(), reference(&one)]);
+    assert_eq!(rows[2][..2], ["app:v2".to_owned(), reference(&two)]);
+    assert_eq!(rows[1].last().map(String::as_str), Some("ago"), "{rows:?}");
+    // by name (short name), and the wide column with the image name
+    let got = joined_rows(&k.ok(&["get", "istag", "app:latest"]));
+    assert_eq!(got[0], "NAME IMAGE REFERENCE UPDATED");
+    assert!(
+        got[1].starts_with(&format!("app:latest {} ", reference(&one))),
+        "{got:?}"
+    );
+    assert_eq!(got.len(), 2);
+    let wide = joined_rows(&k.ok(&["get", "istag", "app:latest", "-o", "wide"]));
+    assert_eq!(wide[0], "NAME IMAGE REFERENCE UPDATED IMAGE NAME");
+    assert!(
+        wide[1].ends_with(&format!(" ago {}", one.digest)),
+        "{wide:?}"
+    );
+
+    // -o yaml: the whole ImageStreamTag with its image
+    let yaml: Value =
+        serde_saphyr::from_str(&k.ok(&["get", "istag", "app:latest", "-o", "yaml"])).unwrap();
+    assert_eq!(yaml["kind"], "ImageStreamTag");
+    assert_eq!(yaml["apiVersion"], "image.openshift.io/v1");
+    assert_eq!(yaml["metadata"]["name"], "app:latest");
+    assert_eq!(yaml["metadata"]["namespace"], "default");
+    assert_eq!(yaml["image"]["metadata"]["name"], one.digest.as_str());
+    assert_eq!(
+        yaml["image"]["dockerImageReference"],
+        reference(&one).as_str()
+    );
+    assert_eq!(
+        yaml["image"]["dockerImageMetadata"]["Id"],
+        one.config_digest.as_str()
+    );
+
+    // all namespaces: the NAMESPACE column comes from the rows' metadata
+    let all = joined_rows(&k.ok(&["get", "istag", "-A"]));
+    assert_eq!(all[0], "NAMESPACE NAME IMAGE REFERENCE UPDATED");
+    assert!(
+        all[1].starts_with(&format!("default app:latest {} ", reference(&one))),
+        "{all:?}"
+    );
+    assert_eq!(all.len(), 3, "{all:?}");
+
+    // images (cluster scoped): NAME IMAGE REFERENCE
+    let images = joined_rows(&k.ok(&["get", "images"]));
+    assert_eq!(images[0], "NAME IMAGE REFERENCE");
+    let mut expected = vec![
+        format!("{} {}", one.digest, reference(&one)),
+        format!("{} {}", two.digest, reference(&two)),
+    ];
+    expected.sort();
+    assert_eq!(images[1..], expected, "{images:?}");
+    let image = joined_rows(&k.ok(&["get", "image", &one.digest]));
+    assert_eq!(
+        image,
+        [
+            "NAME IMAGE REFERENCE".to_owned(),
+            format!("{} {}", one.digest, reference(&one))
+        ]
+    );
+    let json: Value =
+        serde_json::from_str(&k.ok(&["get", "image", &one.digest, "-o", "json"])).unwrap();
+    assert_eq!(json["kind"], "Image");
+    assert_eq!(
+        json["dockerImageManifestMediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+
+    // imagestreamimages: NAME UPDATED by stream@digest
+    let isimage = format!("app@{}", one.digest);
+    let got = joined_rows(&k.ok(&["get", "isimage", &isimage]));
+    assert_eq!(got[0], "NAME UPDATED");
+    assert!(got[1].starts_with(&format!("{isimage} ")), "{got:?}");
+    assert!(got[1].ends_with(" ago"), "{got:?}");
+
+    // imagetags: NAME SPEC STATUS HISTORY UPDATED; a pushed tag has no spec tag
+    let itags = cells(&k.ok(&["get", "imagetags"]));
+    assert_eq!(itags[0], ["NAME", "SPEC", "STATUS", "HISTORY", "UPDATED"]);
+    assert_eq!(itags.len(), 3, "{itags:?}");
+    let status = format!("image/{}", one.digest);
+    assert_eq!(itags[1][..4], ["app:latest", "Push", status.as_str(), "1"]);
+    assert_eq!(
+        itags[1].last().map(String::as_str),
+        Some("ago"),
+        "{itags:?}"
+    );
+    let itag: Value =
+        serde_json::from_str(&k.ok(&["get", "itag", "app:v2", "-o", "json"])).unwrap();
+    assert_eq!(itag["kind"], "ImageTag");
+    assert_eq!(itag["image"]["metadata"]["name"], two.digest.as_str());
+
+    // delete one tag: the other stays, the Image stays (A6)
+    assert_eq!(
+        k.ok(&["delete", "istag", "app:v2"]).trim(),
+        "imagestreamtag.image.openshift.io \"app:v2\" deleted"
+    );
+    let err = k.fails(&["get", "istag", "app:v2"]);
+    assert_eq!(
+        err.trim(),
+        "Error from server (NotFound): imagestreamtags.image.openshift.io \"app:v2\" not found"
+    );
+    let rows = joined_rows(&k.ok(&["get", "istag"]));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[1].starts_with("app:latest "), "{rows:?}");
+    assert_eq!(joined_rows(&k.ok(&["get", "images"])).len(), 3);
+    let err = k.fails(&["get", "image", &two.digest.replace("sha256:", "sha256:0")]);
+    assert!(err.contains("(NotFound)"), "{err}");
+}
+
+#[test]
+fn docker_registry_secrets_and_namespaces() {
+    let server = Server::start();
+    let Some(k) = Kubectl::new(&server) else {
+        return;
+    };
+    assert_eq!(
+        k.ok(&[
+            "create",
+            "secret",
+            "docker-registry",
+            "pull",
+            "--docker-server=quay.io",
+            "--docker-username=robot",
+            "--docker-password=s3cret",
+        ])
+        .trim(),
+        "secret/pull created"
+    );
+    // NAME TYPE DATA AGE
+    let rows = cells(&k.ok(&["get", "secrets"]));
+    assert_eq!(rows[0], ["NAME", "TYPE", "DATA", "AGE"]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        rows[1][..3],
+        ["pull", "kubernetes.io/dockerconfigjson", "1"]
+    );
+    let one = cells(&k.ok(&["get", "secret", "pull"]));
+    assert_eq!(one[1][..3], ["pull", "kubernetes.io/dockerconfigjson", "1"]);
+    let all = cells(&k.ok(&["get", "secrets", "-A"]));
+    assert_eq!(all[0], ["NAMESPACE", "NAME", "TYPE", "DATA", "AGE"]);
+    assert_eq!(
+        all[1][..3],
+        ["default", "pull", "kubernetes.io/dockerconfigjson"]
+    );
+
+    // -o yaml: the dockerconfigjson kubectl built (A10)
+    let yaml: Value =
+        serde_saphyr::from_str(&k.ok(&["get", "secret", "pull", "-o", "yaml"])).unwrap();
+    assert_eq!(yaml["kind"], "Secret");
+    assert_eq!(yaml["apiVersion"], "v1");
+    assert_eq!(yaml["type"], "kubernetes.io/dockerconfigjson");
+    // k8s-openapi's ByteString decodes the base64 of `data`
+    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(yaml).unwrap();
+    let data = secret.data.unwrap();
+    let config: Value = serde_json::from_slice(&data[".dockerconfigjson"].0).unwrap();
+    let auth = &config["auths"]["quay.io"];
+    assert_eq!(auth["username"], "robot");
+    assert_eq!(auth["password"], "s3cret");
+    assert_eq!(auth["auth"], "cm9ib3Q6czNjcmV0", "base64 of robot:s3cret");
+
+    // namespaces: NAME STATUS AGE
+    let rows = cells(&k.ok(&["get", "namespaces"]));
+    assert_eq!(rows[0], ["NAME", "STATUS", "AGE"]);
+    assert!(
+        rows[1..].iter().any(|r| r[..2] == ["default", "Active"]),
+        "{rows:?}"
+    );
+    let one = cells(&k.ok(&["get", "ns", "default"]));
+    assert_eq!(one.len(), 2);
+    assert_eq!(one[1][..2], ["default", "Active"]);
+    // kubectl's typed client sends the Namespace as protobuf, like the Secret above
+    assert_eq!(
+        k.ok(&["create", "namespace", "team"]).trim(),
+        "namespace/team created"
+    );
+    let one = cells(&k.ok(&["get", "ns", "team"]));
+    assert_eq!(one[1][..2], ["team", "Active"]);
+    assert_eq!(
+        k.ok(&["delete", "ns", "team"]).trim(),
+        "namespace \"team\" deleted"
+    );
+    k.fails(&["get", "ns", "team"]);
+
+    // a watch prints one-row Tables per event: the list's row, then the deletion
+    let mut child = k
+        .command(&["get", "secrets", "-w", "--output-watch-events"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let rx = lines_of(&mut child);
+    let mut seen = Vec::new();
+    let header = wait_for(&rx, "EVENT", &mut seen);
+    assert_eq!(header, ["EVENT", "NAME", "TYPE", "DATA", "AGE"]);
+    let added = wait_for(&rx, "ADDED", &mut seen);
+    assert_eq!(added[1..3], ["pull", "kubernetes.io/dockerconfigjson"]);
+    assert_eq!(
+        k.ok(&["delete", "secret", "pull"]).trim(),
+        "secret \"pull\" deleted"
+    );
+    let deleted = wait_for(&rx, "DELETED", &mut seen);
+    assert_eq!(deleted[1..3], ["pull", "kubernetes.io/dockerconfigjson"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = k.run(&["get", "secrets"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "No resources found in default namespace."
+    );
+}
+
+fn stream_and_secret_yaml(password_base64: &str) -> String {
+    format!(
+        r#"apiVersion: image.openshift.io/v1
+kind: ImageStream
+metadata:
+  name: web
+  labels:
+    app: web
+spec:
+  lookupPolicy:
+    local: true
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: quay
+type: Opaque
+data:
+  password: {password_base64}
+"#
+    )
+}
+
+#[test]
+fn apply_several_objects() {
+    let server = Server::start();
+    let Some(k) = Kubectl::new(&server) else {
+        return;
+    };
+    let v1 = k.manifest("both.yaml", &stream_and_secret_yaml("b25l"));
+    assert_eq!(
+        k.ok(&["apply", "-f", &v1]).trim(),
+        "imagestream.image.openshift.io/web created\nsecret/quay created"
+    );
+    assert_eq!(
+        k.ok(&["apply", "-f", &v1]).trim(),
+        "imagestream.image.openshift.io/web unchanged\nsecret/quay unchanged"
+    );
+    let v2 = k.manifest("both2.yaml", &stream_and_secret_yaml("dHdv"));
+    assert_eq!(
+        k.ok(&["apply", "-f", &v2]).trim(),
+        "imagestream.image.openshift.io/web unchanged\nsecret/quay configured"
+    );
+    let secret: Value =
+        serde_json::from_str(&k.ok(&["get", "secret", "quay", "-o", "json"])).unwrap();
+    assert_eq!(secret["type"], "Opaque");
+    assert_eq!(secret["data"]["password"], "dHdv", "base64 of \"two\"");
+    assert!(
+        secret["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .is_string()
+    );
+    // both kinds in one get, each with its own columns
+    let out = joined_rows(&k.ok(&["get", "-f", &v2]));
+    assert_eq!(out[0], "NAME IMAGE REPOSITORY TAGS UPDATED");
+    // no image repository, no status tags, never updated: the other cells are empty
+    assert_eq!(out[1], "imagestream.image.openshift.io/web", "{out:?}");
+    assert_eq!(out[2], "");
+    assert_eq!(out[3], "NAME TYPE DATA AGE");
+    assert!(out[4].starts_with("secret/quay Opaque 1 "), "{out:?}");
+    assert_eq!(
+        k.ok(&["delete", "-f", &v2]).trim(),
+        "imagestream.image.openshift.io \"web\" deleted\nsecret \"quay\" deleted"
+    );
+    let err = k.fails(&["get", "secret", "quay"]);
+    assert_eq!(
+        err.trim(),
+        "Error from server (NotFound): secrets \"quay\" not found"
+    );
 }

@@ -7,5 +7,6 @@ mod images;
 mod imports;
 mod kubectl;
 mod mappings;
+mod robustness;
 mod secrets;
 mod tags;
