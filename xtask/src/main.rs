@@ -16,6 +16,7 @@ const PEERS: &[(&str, &str)] = &[
     ("etcd-server", "etcd"),
     ("etcd-client", "etcdctl"),
     ("apache2-utils", "htpasswd"),
+    ("openssl", "openssl"),
     ("protobuf-compiler", "protoc"),
     // etcd-client's build needs google/protobuf/*.proto, which only this package installs.
     (
