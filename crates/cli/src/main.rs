@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tagplane_server::controllers::{ControllerConfig, parse_interval};
 use tagplane_server::serve::{ServeConfig, StoreConfig};
 use tagplane_server::service::ServiceConfig;
 
@@ -52,6 +54,16 @@ struct ServeArgs {
     /// lists; older history is compacted (watches from before it get 410 Gone).
     #[arg(long, default_value_t = 100_000)]
     history_retention: u64,
+    /// Minimum interval between scheduled re-imports of a stream's scheduled tags, e.g. `15m`,
+    /// `30s`, `1h`.
+    #[arg(long, default_value = "15m", value_parser = parse_interval)]
+    scheduled_import_interval: Duration,
+    /// Most scheduled re-imports per minute across all streams; 0 or less means unlimited.
+    #[arg(long, default_value_t = 60, allow_negative_numbers = true)]
+    max_scheduled_imports_per_minute: i64,
+    /// Do not re-import scheduled tags periodically (tags are still imported when they change).
+    #[arg(long)]
+    disable_scheduled_import: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +138,13 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         store: store_config(&args)?,
         service,
         history_retention: args.history_retention,
+        controllers: ControllerConfig {
+            import_interval: args.scheduled_import_interval,
+            max_scheduled_per_minute: args.max_scheduled_imports_per_minute,
+            disable_scheduled_import: args.disable_scheduled_import,
+            ..Default::default()
+        },
+        importer: None,
     };
     tagplane_server::serve::serve(config, shutdown_signal()).await?;
     Ok(())

@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod mapping;
 pub mod repository;
 pub mod resolution;
+pub mod schedule;
 pub mod secrets;
 pub mod tag_event;
 pub mod tags;

@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 use tagplane_store::AnyStore;
 use tagplane_store::redb::{RedbOptions, RedbStore};
 
+use crate::controllers::ControllerConfig;
 use crate::objects::{Objects, SystemClock};
+use crate::service::registry_importer::RegistryImporter;
 use crate::service::{Service, ServiceConfig};
 
 /// Which store to use.
@@ -35,6 +37,11 @@ pub struct ServeConfig {
     pub service: ServiceConfig,
     /// Revisions of history the embedded store keeps for watches and paged lists.
     pub history_retention: u64,
+    /// The import controllers (§14.1, §14.2).
+    pub controllers: ControllerConfig,
+    /// The ImageStreamImport importer; `None` = a [`RegistryImporter`] with default client
+    /// settings and the default bulk limit (50).
+    pub importer: Option<Arc<dyn crate::service::imports::Importer>>,
 }
 
 /// Errors that stop the server from starting.
@@ -144,16 +151,42 @@ pub async fn build_service(
     store: AnyStore,
     config: ServiceConfig,
 ) -> Result<Arc<Service>, ServeError> {
+    build_service_with_importer(
+        store,
+        config,
+        Arc::new(crate::service::imports::UnconfiguredImporter),
+    )
+    .await
+}
+
+/// [`build_service`] with `importer` answering ImageStreamImport (§10).
+pub async fn build_service_with_importer(
+    store: AnyStore,
+    config: ServiceConfig,
+    importer: Arc<dyn crate::service::imports::Importer>,
+) -> Result<Arc<Service>, ServeError> {
     let objects = Objects {
         store,
         clock: Arc::new(SystemClock),
     };
-    let service = Arc::new(Service::new(objects, config));
+    let service = Arc::new(Service::new(objects, config).with_importer(importer));
     service
         .ensure_namespace("default")
         .await
         .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
     Ok(service)
+}
+
+/// The importer `config` asks for (a registry importer unless one is given).
+fn importer_of(
+    config: &ServeConfig,
+) -> Result<Arc<dyn crate::service::imports::Importer>, ServeError> {
+    match &config.importer {
+        Some(importer) => Ok(importer.clone()),
+        None => RegistryImporter::with_defaults()
+            .map(|i| Arc::new(i) as Arc<dyn crate::service::imports::Importer>)
+            .map_err(|e| ServeError::Bootstrap(format!("registry client: {e}"))),
+    }
 }
 
 /// Run the server until `shutdown` resolves.
@@ -169,7 +202,9 @@ pub async fn serve(
     }
     std::fs::create_dir_all(&config.data_dir).map_err(io(&config.data_dir))?;
     let store = open_store(&config).await?;
-    let service = build_service(store.clone(), config.service.clone()).await?;
+    let importer = importer_of(&config)?;
+    let service =
+        build_service_with_importer(store.clone(), config.service.clone(), importer).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Listen(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -179,6 +214,10 @@ pub async fn serve(
     let url = format!("http://{addr}");
     let kubeconfig = bootstrap_admin(&config.data_dir, &url)?;
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "tagplane is serving");
+    let controllers = config
+        .controllers
+        .enabled
+        .then(|| crate::controllers::start(service.clone(), config.controllers.clone()));
     let app = crate::http::router(service.clone());
     let stopping = service.clone();
     let shutdown = async move {
@@ -186,10 +225,15 @@ pub async fn serve(
         tracing::info!("shutdown requested: finishing in-flight requests");
         stopping.begin_shutdown();
     };
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| ServeError::Listen(e.to_string()))?;
+        .await;
+    // The controllers hold the store too: stop them before closing it.
+    service.begin_shutdown();
+    if let Some(c) = controllers {
+        c.stopped().await;
+    }
+    served.map_err(|e| ServeError::Listen(e.to_string()))?;
     tracing::info!("shutting down: closing the store");
     drop(service);
     tokio::task::spawn_blocking(move || store.close())

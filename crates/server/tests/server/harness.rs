@@ -2,9 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
+use tagplane_server::controllers::ControllerConfig;
 use tagplane_server::serve::{ServeConfig, StoreConfig};
 use tagplane_server::service::ServiceConfig;
+use tagplane_server::service::imports::{Importer, UnconfiguredImporter};
 
 /// A running server; stopped (gracefully) on drop.
 pub struct Server {
@@ -35,6 +39,52 @@ impl Server {
 
     /// Start a server with `service` settings on the data directory `dir`.
     pub fn start_in_with(dir: tempfile::TempDir, service: ServiceConfig) -> Server {
+        Self::start_full(dir, service, test_controllers(false))
+    }
+
+    /// Start a server that runs the import controllers (§14) with `controllers` settings
+    /// (see [`test_controllers`]).
+    pub fn start_with_controllers(controllers: ControllerConfig) -> Server {
+        Self::start_full(
+            tempfile::tempdir().unwrap(),
+            ServiceConfig::default(),
+            controllers,
+        )
+    }
+
+    /// Start a server with every setting given, on the data directory `dir`, with the
+    /// "importer not configured" importer that existing tests rely on.
+    pub fn start_full(
+        dir: tempfile::TempDir,
+        service: ServiceConfig,
+        controllers: ControllerConfig,
+    ) -> Server {
+        Self::start_with_importer(
+            dir,
+            service,
+            controllers,
+            Some(Arc::new(UnconfiguredImporter)),
+        )
+    }
+
+    /// Start a server whose ImageStreamImports talk to real registries (the default importer
+    /// of `tagplane serve`).
+    pub fn start_with_registry_importer() -> Server {
+        Self::start_with_importer(
+            tempfile::tempdir().unwrap(),
+            ServiceConfig::default(),
+            test_controllers(false),
+            None,
+        )
+    }
+
+    /// Start a server with every setting given; `importer: None` is the registry importer.
+    pub fn start_with_importer(
+        dir: tempfile::TempDir,
+        service: ServiceConfig,
+        controllers: ControllerConfig,
+        importer: Option<Arc<dyn Importer>>,
+    ) -> Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         drop(listener);
@@ -44,6 +94,8 @@ impl Server {
             store: StoreConfig::Redb,
             service,
             history_retention: 100_000,
+            controllers,
+            importer,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = std::thread::spawn(move || {
@@ -96,6 +148,20 @@ impl Server {
     /// Path of the admin kubeconfig.
     pub fn kubeconfig(&self) -> PathBuf {
         self.dir.path().join("admin.kubeconfig")
+    }
+}
+
+/// Controller settings for tests: a 1 s scheduled-import interval, no per-minute cap, a 2 s
+/// leader lease. `enabled` says whether the controllers run at all; the servers of tests that
+/// are not about controllers run without them, so no background import races their writes.
+pub fn test_controllers(enabled: bool) -> ControllerConfig {
+    ControllerConfig {
+        enabled,
+        import_interval: Duration::from_secs(1),
+        max_scheduled_per_minute: 0,
+        disable_scheduled_import: false,
+        workers: 4,
+        lease_ttl: Duration::from_secs(2),
     }
 }
 

@@ -1,0 +1,479 @@
+//! The [`Importer`] that talks to real registries through `tagplane-distribution` (§10.2,
+//! §10.6, §11): per-image imports grouped and deduplicated, bulk repository imports, the
+//! namespace's pull secrets as credentials (§11.5) and failures mapped to statuses (§11.6).
+
+use std::collections::HashMap;
+
+use futures::StreamExt;
+use tagplane_api::image::{
+    ANNOTATION_PREFER_ARCH, ANNOTATION_PREFER_OS, Image, ImageImportStatus, ImageStream,
+    ImageStreamImport, ImageStreamImportStatus, RepositoryImportStatus, TagImportPolicy,
+};
+use tagplane_api::meta::Status;
+use tagplane_api::reference::ImageReference;
+use tagplane_core::import::{DEFAULT_BULK_LIMIT, select_bulk_tags};
+use tagplane_core::manifest::{go_arch, go_os};
+use tagplane_distribution::{
+    DistributionError, FetchOptions, FetchedImage, ImportMode, Keyring, RegistryClient, Repository,
+    fetch_image, pull_spec, status_reference,
+};
+
+use crate::objects::Clock;
+
+use super::imports::{ImportCredentials, ImportFuture, Importer};
+
+/// How many fetches of one ImageStreamImport run at the same time.
+pub const MAX_CONCURRENT_FETCHES: usize = 8;
+
+/// Imports images from remote registries with a shared [`RegistryClient`].
+#[derive(Clone, Debug)]
+pub struct RegistryImporter {
+    client: RegistryClient,
+    bulk_limit: i64,
+    host_arch: String,
+    host_os: String,
+}
+
+/// One distinct fetch of a request (§10.2: identical requests are fetched once).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FetchKey {
+    /// The fully defaulted reference (`docker.io/library/x:latest`).
+    reference: String,
+    mode: ImportMode,
+    insecure: bool,
+    prefer_arch: Option<String>,
+    prefer_os: Option<String>,
+}
+
+/// A fetch to run, and the reference as the user spelled it.
+struct Job {
+    key: FetchKey,
+    reference: ImageReference,
+}
+
+/// Where the result of a request goes.
+enum Slot {
+    /// Fetch `jobs[n]` for this reference.
+    Fetch(ImageReference, usize),
+    /// Failed before any network access.
+    Failed(Box<Status>),
+}
+
+/// The selected tags of a repository import with their fetches, and the additional tags; or
+/// the repository-level failure.
+type RepositoryPlan = Result<(Vec<(ImageReference, usize)>, Vec<String>), Status>;
+
+fn success_status() -> Status {
+    Status {
+        status: Some("Success".to_owned()),
+        ..Default::default()
+    }
+}
+
+/// The remote tag of a reference in status (`latest` when none is given; empty for digests).
+fn remote_tag(reference: &ImageReference) -> String {
+    if reference.id.is_empty() {
+        reference.docker_client_defaults().tag
+    } else {
+        String::new()
+    }
+}
+
+fn import_mode(policy: &TagImportPolicy) -> ImportMode {
+    ImportMode::parse(&policy.import_mode).unwrap_or_default()
+}
+
+fn invalid_name(name: &str) -> Status {
+    DistributionError::InvalidName {
+        detail: format!("invalid repository name {name:?}"),
+    }
+    .to_k8s_status(name)
+}
+
+/// The status of one fetched (or failed) reference.
+fn image_status(
+    reference: &ImageReference,
+    result: &Result<FetchedImage, DistributionError>,
+) -> ImageImportStatus {
+    match result {
+        Ok(fetched) => {
+            // A shared fetch (§10.2) names images in each request's own spelling (§10.5).
+            let respell = |image: &Image| {
+                let mut image = image.clone();
+                if let Some(digest) = image.metadata.name.as_deref() {
+                    image.docker_image_reference = pull_spec(reference, digest);
+                }
+                image
+            };
+            ImageImportStatus {
+                status: success_status(),
+                image: Some(respell(&fetched.image)),
+                tag: remote_tag(reference),
+                manifests: fetched.manifests.iter().map(respell).collect(),
+            }
+        }
+        Err(e) => ImageImportStatus {
+            status: e.to_k8s_status(&status_reference(reference)),
+            tag: remote_tag(reference),
+            ..Default::default()
+        },
+    }
+}
+
+fn non_empty(
+    annotations: Option<&std::collections::BTreeMap<String, String>>,
+    key: &str,
+) -> Option<String> {
+    annotations
+        .and_then(|a| a.get(key))
+        .filter(|v| !v.is_empty())
+        .cloned()
+}
+
+impl RegistryImporter {
+    /// An importer over `client` importing at most `bulk_limit` tags per repository (`-1` =
+    /// unlimited), preferring this machine's platform for manifest lists.
+    pub fn new(client: RegistryClient, bulk_limit: i64) -> Self {
+        RegistryImporter {
+            client,
+            bulk_limit,
+            host_arch: go_arch(std::env::consts::ARCH).to_owned(),
+            host_os: go_os(std::env::consts::OS).to_owned(),
+        }
+    }
+
+    /// An importer with default client settings and the default bulk limit (50).
+    pub fn with_defaults() -> Result<Self, DistributionError> {
+        Ok(Self::new(RegistryClient::new()?, DEFAULT_BULK_LIMIT))
+    }
+
+    /// Use `arch`/`os` (Go naming) as the default platform preference of Legacy list imports.
+    pub fn with_host_platform(mut self, arch: &str, os: &str) -> Self {
+        self.host_arch = arch.to_owned();
+        self.host_os = os.to_owned();
+        self
+    }
+
+    /// Register a fetch of `reference`, reusing an identical one.
+    fn plan(
+        jobs: &mut Vec<Job>,
+        index: &mut HashMap<FetchKey, usize>,
+        reference: ImageReference,
+        mode: ImportMode,
+        insecure: bool,
+        prefer: (Option<String>, Option<String>),
+    ) -> usize {
+        let defaulted = reference.docker_client_defaults();
+        let by_digest = !defaulted.id.is_empty();
+        // A digest names one manifest: platform preferences do not matter (§10.2).
+        let (prefer_arch, prefer_os) = if by_digest { (None, None) } else { prefer };
+        let key = FetchKey {
+            reference: defaulted.most_specific().exact(),
+            mode,
+            insecure,
+            prefer_arch,
+            prefer_os,
+        };
+        if let Some(&n) = index.get(&key) {
+            return n;
+        }
+        jobs.push(Job {
+            key: key.clone(),
+            reference,
+        });
+        index.insert(key, jobs.len() - 1);
+        jobs.len() - 1
+    }
+
+    async fn run(
+        &self,
+        request: &ImageStreamImport,
+        stream: Option<&ImageStream>,
+        credentials: &ImportCredentials,
+    ) -> ImageStreamImportStatus {
+        let keyring = Keyring::from_secrets(&credentials.secrets);
+        for w in keyring.warnings() {
+            tracing::debug!(secret = %w.secret, reason = %w.reason, "pull secret skipped");
+        }
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut index: HashMap<FetchKey, usize> = HashMap::new();
+
+        // Per-image requests.
+        let mut image_slots = Vec::with_capacity(request.spec.images.len());
+        for spec in &request.spec.images {
+            let Ok(reference) = ImageReference::parse(&spec.from.name) else {
+                image_slots.push(Slot::Failed(Box::new(invalid_name(&spec.from.name))));
+                continue;
+            };
+            let annotations = spec.to.as_ref().and_then(|to| {
+                stream?
+                    .spec
+                    .tags
+                    .iter()
+                    .find(|t| t.name == to.name)?
+                    .annotations
+                    .as_ref()
+            });
+            let prefer = (
+                non_empty(annotations, ANNOTATION_PREFER_ARCH),
+                non_empty(annotations, ANNOTATION_PREFER_OS),
+            );
+            let n = Self::plan(
+                &mut jobs,
+                &mut index,
+                reference.clone(),
+                import_mode(&spec.import_policy),
+                spec.import_policy.insecure,
+                prefer,
+            );
+            image_slots.push(Slot::Fetch(reference, n));
+        }
+
+        // Bulk repository import (§10.6): list the tags first.
+        let mut repo_plan: Option<RepositoryPlan> = None;
+        if let Some(spec) = &request.spec.repository {
+            repo_plan = Some(
+                self.plan_repository(&keyring, spec, &mut jobs, &mut index)
+                    .await,
+            );
+        }
+
+        // Fetch every distinct reference, a few at a time.
+        let now = crate::objects::SystemClock.now().0;
+        let fetches: Vec<_> = jobs
+            .iter()
+            .map(|job| {
+                let options = FetchOptions {
+                    import_mode: job.key.mode,
+                    prefer_arch: job.key.prefer_arch.clone(),
+                    prefer_os: job.key.prefer_os.clone(),
+                    host_arch: self.host_arch.clone(),
+                    host_os: self.host_os.clone(),
+                    insecure: job.key.insecure,
+                    now,
+                };
+                let keyring = &keyring;
+                async move {
+                    let r = fetch_image(&self.client, keyring, &job.reference, &options).await;
+                    if let Err(e) = &r {
+                        tracing::debug!(reference = %job.key.reference, error = %e, "import failed");
+                    }
+                    r
+                }
+            })
+            .collect();
+        let results: Vec<Result<FetchedImage, DistributionError>> = futures::stream::iter(fetches)
+            .buffered(MAX_CONCURRENT_FETCHES)
+            .collect()
+            .await;
+
+        let images = image_slots
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Fetch(reference, n) => image_status(&reference, &results[n]),
+                Slot::Failed(status) => ImageImportStatus {
+                    status: *status,
+                    ..Default::default()
+                },
+            })
+            .collect();
+
+        let repository = repo_plan.map(|plan| match plan {
+            Err(status) => RepositoryImportStatus {
+                status,
+                images: vec![],
+                additional_tags: vec![],
+            },
+            Ok((selected, additional_tags)) => {
+                let images: Vec<ImageImportStatus> = selected
+                    .iter()
+                    .map(|(reference, n)| image_status(reference, &results[*n]))
+                    .collect();
+                let failures = images
+                    .iter()
+                    .filter(|s| s.status.status.as_deref() != Some("Success"))
+                    .count();
+                let status = match failures {
+                    0 => success_status(),
+                    n => Status {
+                        status: Some("Failure".to_owned()),
+                        reason: Some("ImportFailed".to_owned()),
+                        message: Some(if n == 1 {
+                            "one of the images from this repository failed to import".to_owned()
+                        } else {
+                            format!("{n} of the images from this repository failed to import")
+                        }),
+                        ..Default::default()
+                    },
+                };
+                RepositoryImportStatus {
+                    status,
+                    images,
+                    additional_tags,
+                }
+            }
+        });
+
+        ImageStreamImportStatus {
+            import: None,
+            repository,
+            images,
+        }
+    }
+
+    /// List a repository's tags and plan a fetch for each selected one; a repository-level
+    /// failure is the repository's status.
+    async fn plan_repository(
+        &self,
+        keyring: &Keyring,
+        spec: &tagplane_api::image::RepositoryImportSpec,
+        jobs: &mut Vec<Job>,
+        index: &mut HashMap<FetchKey, usize>,
+    ) -> RepositoryPlan {
+        let name = &spec.from.name;
+        let base = ImageReference::parse(name).map_err(|_| invalid_name(name))?;
+        let insecure = spec.import_policy.insecure;
+        let repo = Repository::for_reference(&base, keyring)
+            .map_err(|e| e.to_k8s_status(&status_reference(&base)))?
+            .with_insecure(insecure);
+        let tags = self
+            .client
+            .list_tags(&repo)
+            .await
+            .map_err(|e| e.to_k8s_status(&status_reference(&base)))?;
+        let (selected, additional) = select_bulk_tags(&tags, self.bulk_limit);
+        let mode = import_mode(&spec.import_policy);
+        let planned = selected
+            .into_iter()
+            .map(|tag| {
+                let mut reference = base.clone();
+                reference.tag = tag;
+                reference.id = String::new();
+                let n = Self::plan(jobs, index, reference.clone(), mode, insecure, (None, None));
+                (reference, n)
+            })
+            .collect();
+        Ok((planned, additional))
+    }
+}
+
+impl Importer for RegistryImporter {
+    fn import<'a>(
+        &'a self,
+        request: &'a ImageStreamImport,
+        stream: Option<&'a ImageStream>,
+        credentials: &'a ImportCredentials,
+    ) -> ImportFuture<'a> {
+        Box::pin(async move { Ok(self.run(request, stream, credentials).await) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_requests_share_a_fetch() {
+        let mut jobs = Vec::new();
+        let mut index = HashMap::new();
+        let r = |s: &str| ImageReference::parse(s).unwrap();
+        let none = || (None, None);
+        let a = RegistryImporter::plan(
+            &mut jobs,
+            &mut index,
+            r("mysql:8"),
+            ImportMode::Legacy,
+            false,
+            none(),
+        );
+        let b = RegistryImporter::plan(
+            &mut jobs,
+            &mut index,
+            r("docker.io/library/mysql:8"),
+            ImportMode::Legacy,
+            false,
+            none(),
+        );
+        assert_eq!(a, b);
+        let c = RegistryImporter::plan(
+            &mut jobs,
+            &mut index,
+            r("mysql:8"),
+            ImportMode::PreserveOriginal,
+            false,
+            none(),
+        );
+        let d = RegistryImporter::plan(
+            &mut jobs,
+            &mut index,
+            r("mysql:8"),
+            ImportMode::Legacy,
+            false,
+            (Some("arm64".into()), None),
+        );
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+        let digest = format!("quay.io/a/b@sha256:{}", "1".repeat(64));
+        let e = RegistryImporter::plan(
+            &mut jobs,
+            &mut index,
+            r(&digest),
+            ImportMode::Legacy,
+            false,
+            (Some("arm64".into()), None),
+        );
+        let f = RegistryImporter::plan(
+            &mut jobs,
+            &mut index,
+            r(&digest),
+            ImportMode::Legacy,
+            false,
+            none(),
+        );
+        assert_eq!(e, f, "platform preferences do not matter for digests");
+        assert_eq!(jobs.len(), 4);
+    }
+
+    #[test]
+    fn remote_tags() {
+        let r = |s: &str| ImageReference::parse(s).unwrap();
+        assert_eq!(remote_tag(&r("quay.io/a/b")), "latest");
+        assert_eq!(remote_tag(&r("quay.io/a/b:v1")), "v1");
+        let digest = format!("quay.io/a/b:v1@sha256:{}", "1".repeat(64));
+        assert_eq!(remote_tag(&r(&digest)), "");
+    }
+
+    #[tokio::test]
+    async fn unreachable_registry_fails_every_image_and_the_repository() {
+        let importer = RegistryImporter::new(RegistryClient::new().unwrap(), DEFAULT_BULK_LIMIT);
+        // Port 9 on loopback: nothing listens (connection refused).
+        let isi: ImageStreamImport = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "s"},
+            "spec": {
+                "import": true,
+                "images": [
+                    {"from": {"kind": "DockerImage", "name": "127.0.0.1:9/ns/app:v1"}, "importPolicy": {"insecure": true}},
+                    {"from": {"kind": "DockerImage", "name": "127.0.0.1:9/ns/app:v1"}, "importPolicy": {"insecure": true}},
+                    {"from": {"kind": "DockerImage", "name": "::not a ref::"}}
+                ],
+                "repository": {"from": {"kind": "DockerImage", "name": "127.0.0.1:9/ns/app"}, "importPolicy": {"insecure": true}}
+            }
+        }))
+        .unwrap();
+        let out = importer
+            .import(&isi, None, &ImportCredentials::anonymous())
+            .await
+            .unwrap();
+        assert_eq!(out.images.len(), 3);
+        for st in &out.images {
+            assert_eq!(st.status.status.as_deref(), Some("Failure"), "{st:?}");
+            assert!(st.image.is_none());
+        }
+        assert_eq!(out.images[0], out.images[1]);
+        assert_eq!(out.images[0].tag, "v1");
+        assert_eq!(out.images[2].status.reason.as_deref(), Some("Invalid"));
+        let repo = out.repository.unwrap();
+        assert_eq!(repo.status.status.as_deref(), Some("Failure"));
+        assert!(repo.images.is_empty());
+    }
+}
