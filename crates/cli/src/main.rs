@@ -50,6 +50,20 @@ struct ServeArgs {
     /// Public hostname of the integrated registry (feeds status.publicDockerImageRepository).
     #[arg(long)]
     public_registry_hostname: Option<String>,
+    /// Most tags one repository import brings in (`maxImagesBulkImportedPerRepository`, spec
+    /// §10.6); -1 means unlimited.
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true)]
+    max_images_bulk_imported_per_repository: i64,
+    /// Registries images may be imported from (glob, optional `:port`), repeatable; when none is
+    /// given, every registry is allowed (spec §3.6).
+    #[arg(long = "allowed-registry", value_name = "DOMAIN")]
+    allowed_registries: Vec<String>,
+    /// Like --allowed-registry, for registries reached over plain HTTP or unverified TLS.
+    #[arg(long = "allowed-insecure-registry", value_name = "DOMAIN")]
+    allowed_insecure_registries: Vec<String>,
+    /// Extra CA certificate (PEM file) trusted when importing from registries, repeatable.
+    #[arg(long = "registry-ca", value_name = "FILE")]
+    registry_cas: Vec<PathBuf>,
     /// Revisions of change history the embedded store keeps for watch resumption and paged
     /// lists; older history is compacted (watches from before it get 410 Gone).
     #[arg(long, default_value_t = 100_000)]
@@ -132,6 +146,34 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // The integrated registry is always an allowed import source (spec §3.6).
     service.allow.internal_hostname = hosts.internal;
+    if !args.allowed_registries.is_empty() || !args.allowed_insecure_registries.is_empty() {
+        let entry = |insecure: bool| {
+            move |d: &String| tagplane_api::validation::AllowedRegistry {
+                domain_name: d.clone(),
+                insecure,
+            }
+        };
+        let mut entries: Vec<_> = args.allowed_registries.iter().map(entry(false)).collect();
+        entries.extend(args.allowed_insecure_registries.iter().map(entry(true)));
+        service.allow.entries = Some(entries);
+    }
+    let mut ca_pem = Vec::new();
+    for path in &args.registry_cas {
+        let pem = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("--registry-ca {}: {e}", path.display()))?;
+        ca_pem.push(pem);
+    }
+    let client = tagplane_distribution::RegistryClient::builder()
+        .default_settings(tagplane_distribution::client::RegistrySettings {
+            insecure: false,
+            ca_pem,
+        })
+        .build()
+        .map_err(|e| anyhow::anyhow!("registry client: {e}"))?;
+    let importer = tagplane_server::service::registry_importer::RegistryImporter::new(
+        client,
+        args.max_images_bulk_imported_per_repository,
+    );
     let config = ServeConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),
@@ -144,7 +186,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             disable_scheduled_import: args.disable_scheduled_import,
             ..Default::default()
         },
-        importer: None,
+        importer: Some(std::sync::Arc::new(importer)),
     };
     tagplane_server::serve::serve(config, shutdown_signal()).await?;
     Ok(())
