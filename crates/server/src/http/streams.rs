@@ -7,7 +7,6 @@ use tagplane_api::image::ImageStream;
 use tagplane_api::meta::List;
 use tagplane_store::ListOptions;
 
-use super::patch::{PatchKind, json_patch, merge_patch};
 use super::prelude::*;
 use super::table::{self, wants_table};
 use super::watch::{DEFAULT_WATCH_TIMEOUT, WatchParams, watch_response};
@@ -217,23 +216,11 @@ async fn patch_part(
 ) -> Response {
     let result = async {
         let opts = q.write_options()?;
-        let body = body_bytes(body)?;
-        let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let kind = PatchKind::from_content_type(ct)?;
-        let patch: Box<dyn Fn(Value) -> ApiResult<Value> + Send + Sync> = match kind {
-            PatchKind::Json => Box::new(move |v| json_patch(v, &body)),
-            PatchKind::Merge => Box::new(move |v| merge_patch(v, &body)),
-            PatchKind::Strategic => {
-                let patch: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid strategic merge patch: {e}")))?;
-                Box::new(move |v| super::smp::apply(v, &patch, &super::smp::IMAGE_STREAM))
-            }
-            PatchKind::Apply => {
-                return Err(ApiError::unsupported_media_type(
-                    "server-side apply is not supported yet: use client-side `kubectl apply` (without --server-side) or a merge patch",
-                ));
-            }
-        };
-        let s = st.service.patch_stream(&ns, &name, part, opts, &*patch).await?;
+        let patch = super::patch_fn(&headers, body, &super::smp::IMAGE_STREAM)?;
+        let s = st
+            .service
+            .patch_stream(&ns, &name, part, opts, &*patch)
+            .await?;
         Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &[]))
     }
     .await;
@@ -300,19 +287,10 @@ async fn delete(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let mut opts = q.write_options()?;
-        let d = delete_options(&headers, &body_bytes(body)?)?;
-        if d.dry_run
-            .as_ref()
-            .is_some_and(|v| v.iter().any(|x| x == "All"))
-        {
-            opts.dry_run = true;
-        }
-        let pre = d.preconditions.unwrap_or_default();
-        let rv = Objects::parse_rv(pre.resource_version.as_deref())?;
+        let (opts, rv, uid) = super::delete_request(&q, &headers, body)?;
         let s = st
             .service
-            .delete_stream(&ns, &name, rv, pre.uid.as_deref(), opts)
+            .delete_stream(&ns, &name, rv, uid.as_deref(), opts)
             .await?;
         Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &[]))
     }
