@@ -19,6 +19,7 @@ use tagplane_core::import::{
 use tagplane_core::repository::decorate;
 
 use super::imagestreams::check_identity;
+use super::registry_importer::is_unchanged_recheck;
 use super::tags::MetaSelector;
 use super::{Service, WriteOptions};
 use crate::error::{ApiError, ApiResult};
@@ -155,6 +156,55 @@ impl Service {
             .map_err(ApiError::internal)
     }
 
+    /// Run the importer for `request` with `credentials`, then anonymously if a registry
+    /// rejected the credentials (§10.3); the request with its status.
+    async fn import_with_retry(
+        &self,
+        request: &ImageStreamImport,
+        stream: Option<&ImageStream>,
+        credentials: &ImportCredentials,
+    ) -> ApiResult<ImageStreamImport> {
+        let mut isi = request.clone();
+        isi.status = self.run_importer(request, stream, credentials).await?;
+        if needs_anonymous_retry(&isi) {
+            let mut retried = isi.clone();
+            retried.status = self
+                .run_importer(&isi, stream, &ImportCredentials::anonymous())
+                .await?;
+            merge_anonymous_retry(&isi, &mut retried);
+            isi = retried;
+        }
+        Ok(isi)
+    }
+
+    /// Replace every unchanged-re-check placeholder in `isi.status` with the stored Image of
+    /// that digest (keeping the result's `dockerImageReference`); `false`, changing nothing,
+    /// when one of those Images does not exist.
+    async fn swap_unchanged_placeholders(&self, isi: &mut ImageStreamImport) -> ApiResult<bool> {
+        let repository = isi.status.repository.iter_mut().flat_map(|r| &mut r.images);
+        let slots: Vec<&mut Image> = isi
+            .status
+            .images
+            .iter_mut()
+            .chain(repository)
+            .filter_map(|st| st.image.as_mut())
+            .filter(|img| is_unchanged_recheck(img))
+            .collect();
+        let mut stored = Vec::with_capacity(slots.len());
+        for img in &slots {
+            let digest = img.metadata.name.as_deref().unwrap_or_default();
+            match self.objects.try_get::<Image>(None, digest).await? {
+                Some(found) => stored.push(found),
+                None => return Ok(false),
+            }
+        }
+        for (img, mut found) in slots.into_iter().zip(stored) {
+            found.docker_image_reference = std::mem::take(&mut img.docker_image_reference);
+            *img = found;
+        }
+        Ok(true)
+    }
+
     /// Decode-time defaults of an import request (§2.8): `to` from the source tag, and the
     /// server-wide import mode where none is given (so re-imports compare equal, §10.5).
     fn default_import(&self, isi: &mut ImageStreamImport) {
@@ -265,16 +315,20 @@ impl Service {
             decorate(&mut s, &self.config.hosts);
             s
         });
-        isi.status = self
-            .run_importer(&isi, shown.as_ref(), &credentials)
+        let request = isi.clone();
+        isi = self
+            .import_with_retry(&request, shown.as_ref(), &credentials)
             .await?;
-        if needs_anonymous_retry(&isi) {
-            let mut retried = isi.clone();
-            retried.status = self
-                .run_importer(&isi, shown.as_ref(), &ImportCredentials::anonymous())
+        // An unchanged re-check answers with a placeholder Image (registry importer): show the
+        // stored Image, or import again without the shortcut when that Image is missing.
+        if !self.swap_unchanged_placeholders(&mut isi).await? {
+            let forgetful = shown.map(|mut s| {
+                s.status.tags.clear();
+                s
+            });
+            isi = self
+                .import_with_retry(&request, forgetful.as_ref(), &credentials)
                 .await?;
-            merge_anonymous_retry(&isi, &mut retried);
-            isi = retried;
         }
         isi.status.import = None;
 

@@ -2,17 +2,18 @@
 //! §10.6, §11): per-image imports grouped and deduplicated, bulk repository imports, the
 //! namespace's pull secrets as credentials (§11.5) and failures mapped to statuses (§11.6).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use futures::StreamExt;
 use tagplane_api::image::{
-    ANNOTATION_PREFER_ARCH, ANNOTATION_PREFER_OS, Image, ImageImportStatus, ImageStream,
-    ImageStreamImport, ImageStreamImportStatus, RepositoryImportStatus, TagImportPolicy,
+    ANNOTATION_PREFER_ARCH, ANNOTATION_PREFER_OS, Image, ImageImportSpec, ImageImportStatus,
+    ImageStream, ImageStreamImport, ImageStreamImportStatus, KIND_DOCKER_IMAGE,
+    RepositoryImportStatus, TagImportPolicy,
 };
 use tagplane_api::meta::Status;
 use tagplane_api::reference::ImageReference;
 use tagplane_core::import::{DEFAULT_BULK_LIMIT, select_bulk_tags};
-use tagplane_core::manifest::{go_arch, go_os};
+use tagplane_core::manifest::{go_arch, go_os, is_manifest_list_type};
 use tagplane_distribution::{
     DistributionError, FetchOptions, FetchedImage, ImportMode, Keyring, RegistryClient, Repository,
     fetch_image, pull_spec, status_reference,
@@ -49,6 +50,51 @@ struct FetchKey {
 struct Job {
     key: FetchKey,
     reference: ImageReference,
+    /// The digest a target tag already records for this same source (a re-check): when a
+    /// `HEAD` still resolves to it, the manifest and config are not fetched again.
+    known: Option<String>,
+}
+
+/// Annotation on the metadata-less Image an unchanged re-check returns (see
+/// [`is_unchanged_recheck`]); the service swaps it for the stored Image, or imports again
+/// without the shortcut when that Image is missing, so it is never stored.
+pub const ANNOTATION_UNCHANGED_RECHECK: &str = "tagplane.io/unchanged-recheck";
+
+/// Whether `image` is the placeholder of an unchanged re-check (name = digest,
+/// `dockerImageReference` only), not a fetched Image.
+pub fn is_unchanged_recheck(image: &Image) -> bool {
+    image
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key(ANNOTATION_UNCHANGED_RECHECK))
+}
+
+/// The placeholder Image of an unchanged re-check of `reference` resolving to `digest`.
+fn unchanged_image(reference: &ImageReference, digest: &str) -> Image {
+    let mut image = Image {
+        docker_image_reference: pull_spec(reference, digest),
+        ..Default::default()
+    };
+    image.metadata.name = Some(digest.to_owned());
+    image.metadata.annotations = Some(BTreeMap::from([(
+        ANNOTATION_UNCHANGED_RECHECK.to_owned(),
+        "true".to_owned(),
+    )]));
+    image
+}
+
+/// The image digest the target tag of `spec` records when `spec` re-checks the source that
+/// tag already follows (spec tag `from` = request `from`) and the latest event names an image.
+fn recorded_digest(stream: Option<&ImageStream>, spec: &ImageImportSpec) -> Option<String> {
+    let stream = stream?;
+    let to = &spec.to.as_ref()?.name;
+    let from = stream.spec.tag(to)?.from.as_ref()?;
+    if from.kind != KIND_DOCKER_IMAGE || from.name != spec.from.name {
+        return None;
+    }
+    let latest = stream.status.tag(to)?.items.as_ref()?.first()?;
+    (!latest.image.is_empty()).then(|| latest.image.clone())
 }
 
 /// Where the result of a request goes.
@@ -162,6 +208,7 @@ impl RegistryImporter {
         mode: ImportMode,
         insecure: bool,
         prefer: (Option<String>, Option<String>),
+        known: Option<String>,
     ) -> usize {
         let defaulted = reference.docker_client_defaults();
         let by_digest = !defaulted.id.is_empty();
@@ -175,11 +222,16 @@ impl RegistryImporter {
             prefer_os,
         };
         if let Some(&n) = index.get(&key) {
+            let job = &mut jobs[n];
+            if job.known.is_none() {
+                job.known = known;
+            }
             return n;
         }
         jobs.push(Job {
             key: key.clone(),
             reference,
+            known,
         });
         index.insert(key, jobs.len() - 1);
         jobs.len() - 1
@@ -225,6 +277,7 @@ impl RegistryImporter {
                 import_mode(&spec.import_policy),
                 spec.import_policy.insecure,
                 prefer,
+                recorded_digest(stream, spec),
             );
             image_slots.push(Slot::Fetch(reference, n));
         }
@@ -254,6 +307,14 @@ impl RegistryImporter {
                 };
                 let keyring = &keyring;
                 async move {
+                    if let Some(image) = self.unchanged(keyring, job).await {
+                        return Ok(FetchedImage {
+                            resolved_digest: image.metadata.name.clone().unwrap_or_default(),
+                            resolved_media_type: String::new(),
+                            image,
+                            manifests: Vec::new(),
+                        });
+                    }
                     let r = fetch_image(&self.client, keyring, &job.reference, &options).await;
                     if let Err(e) = &r {
                         tracing::debug!(reference = %job.key.reference, error = %e, "import failed");
@@ -321,6 +382,40 @@ impl RegistryImporter {
         }
     }
 
+    /// The placeholder Image when `job` re-checks a recorded digest and a `HEAD` of the
+    /// reference still resolves to it (spec issue 5 "be kind to registries": no manifest or
+    /// config `GET`). Only single manifests in Legacy mode qualify: a Legacy list records a
+    /// child digest the `HEAD` cannot confirm, and PreserveOriginal results carry children.
+    /// Any failure of the `HEAD` falls back to the full fetch, which reports the error.
+    async fn unchanged(&self, keyring: &Keyring, job: &Job) -> Option<Image> {
+        let known = job.known.as_deref()?;
+        if job.key.mode != ImportMode::Legacy {
+            return None;
+        }
+        let repo = Repository::for_reference(&job.reference, keyring)
+            .ok()?
+            .with_insecure(job.key.insecure);
+        let defaulted = job.reference.docker_client_defaults();
+        let wanted = if defaulted.id.is_empty() {
+            defaulted.tag
+        } else {
+            defaulted.id
+        };
+        let head = match self.client.head_manifest(&repo, &wanted).await {
+            Ok(Some(head)) => head,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::debug!(reference = %job.key.reference, error = %e, "re-check HEAD failed");
+                return None;
+            }
+        };
+        if head.digest != known || is_manifest_list_type(&head.media_type) {
+            return None;
+        }
+        tracing::debug!(reference = %job.key.reference, digest = %known, "unchanged upstream");
+        Some(unchanged_image(&job.reference, known))
+    }
+
     /// List a repository's tags and plan a fetch for each selected one; a repository-level
     /// failure is the repository's status.
     async fn plan_repository(
@@ -349,7 +444,15 @@ impl RegistryImporter {
                 let mut reference = base.clone();
                 reference.tag = tag;
                 reference.id = String::new();
-                let n = Self::plan(jobs, index, reference.clone(), mode, insecure, (None, None));
+                let n = Self::plan(
+                    jobs,
+                    index,
+                    reference.clone(),
+                    mode,
+                    insecure,
+                    (None, None),
+                    None,
+                );
                 (reference, n)
             })
             .collect();
@@ -385,6 +488,7 @@ mod tests {
             ImportMode::Legacy,
             false,
             none(),
+            None,
         );
         let b = RegistryImporter::plan(
             &mut jobs,
@@ -393,6 +497,7 @@ mod tests {
             ImportMode::Legacy,
             false,
             none(),
+            None,
         );
         assert_eq!(a, b);
         let c = RegistryImporter::plan(
@@ -402,6 +507,7 @@ mod tests {
             ImportMode::PreserveOriginal,
             false,
             none(),
+            None,
         );
         let d = RegistryImporter::plan(
             &mut jobs,
@@ -410,6 +516,7 @@ mod tests {
             ImportMode::Legacy,
             false,
             (Some("arm64".into()), None),
+            None,
         );
         assert_ne!(a, c);
         assert_ne!(a, d);
@@ -421,6 +528,7 @@ mod tests {
             ImportMode::Legacy,
             false,
             (Some("arm64".into()), None),
+            None,
         );
         let f = RegistryImporter::plan(
             &mut jobs,
@@ -429,9 +537,50 @@ mod tests {
             ImportMode::Legacy,
             false,
             none(),
+            None,
         );
         assert_eq!(e, f, "platform preferences do not matter for digests");
         assert_eq!(jobs.len(), 4);
+    }
+
+    /// Only a re-check of the source a tag already follows, with an image recorded, counts.
+    #[test]
+    fn recorded_digests_of_rechecks() {
+        let d = format!("sha256:{}", "3".repeat(64));
+        let stream: ImageStream = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "s"},
+            "spec": {"tags": [
+                {"name": "t", "from": {"kind": "DockerImage", "name": "quay.io/a/b:v1"}},
+                {"name": "u", "from": {"kind": "DockerImage", "name": "quay.io/a/b:v2"}},
+                {"name": "w", "from": {"kind": "ImageStreamTag", "name": "s:t"}}
+            ]},
+            "status": {"dockerImageRepository": "", "tags": [
+                {"tag": "t", "items": [{"image": d, "dockerImageReference": "quay.io/a/b@x", "generation": 1, "created": null}]},
+                {"tag": "u", "items": []},
+                {"tag": "w", "items": [{"image": d, "dockerImageReference": "quay.io/a/b@x", "generation": 1, "created": null}]}
+            ]}
+        }))
+        .unwrap();
+        let spec = |from: &str, to: &str| -> ImageImportSpec {
+            serde_json::from_value(serde_json::json!({
+                "from": {"kind": "DockerImage", "name": from}, "to": {"name": to}
+            }))
+            .unwrap()
+        };
+        let s = Some(&stream);
+        assert_eq!(
+            recorded_digest(s, &spec("quay.io/a/b:v1", "t")),
+            Some(d.clone())
+        );
+        assert_eq!(recorded_digest(s, &spec("quay.io/a/b:v9", "t")), None);
+        assert_eq!(recorded_digest(s, &spec("quay.io/a/b:v2", "u")), None);
+        assert_eq!(recorded_digest(s, &spec("s:t", "w")), None);
+        assert_eq!(recorded_digest(s, &spec("quay.io/a/b:v1", "new")), None);
+        assert_eq!(recorded_digest(None, &spec("quay.io/a/b:v1", "t")), None);
+        let image = unchanged_image(&ImageReference::parse("quay.io/a/b:v1").unwrap(), &d);
+        assert!(is_unchanged_recheck(&image));
+        assert_eq!(image.metadata.name.as_deref(), Some(d.as_str()));
+        assert_eq!(image.docker_image_reference, format!("quay.io/a/b@{d}"));
     }
 
     #[test]

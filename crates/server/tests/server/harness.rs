@@ -78,6 +78,17 @@ impl Server {
         )
     }
 
+    /// Start a server whose import controllers (§14) run with `controllers` settings and whose
+    /// ImageStreamImports talk to real registries.
+    pub fn start_with_controllers_and_registry_importer(controllers: ControllerConfig) -> Server {
+        Self::start_with_importer(
+            tempfile::tempdir().unwrap(),
+            ServiceConfig::default(),
+            controllers,
+            None,
+        )
+    }
+
     /// Start a server with every setting given; `importer: None` is the registry importer.
     pub fn start_with_importer(
         dir: tempfile::TempDir,

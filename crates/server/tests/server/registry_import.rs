@@ -77,30 +77,67 @@ impl Registry {
         }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
-        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-        let child = Command::new("docker-registry")
+        let child = Self::spawn(dir.path());
+        let mut r = Registry { host, child, dir };
+        r.wait_ready();
+        Some(r)
+    }
+
+    /// Run `docker-registry` on the config in `dir`, appending its output (including the
+    /// access log: one `"METHOD /path HTTP/1.1"` line per request) to `registry.log`.
+    fn spawn(dir: &std::path::Path) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("registry.log"))
+            .unwrap();
+        Command::new("docker-registry")
             .arg("serve")
-            .arg(&config_path)
+            .arg(dir.join("config.yml"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .unwrap();
-        let mut r = Registry { host, child, dir };
+            .unwrap()
+    }
+
+    /// Poll `/v2/` until the registry answers.
+    fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(resp) = get_status(&format!("http://{}/v2/", r.host))
+            if let Ok(resp) = get_status(&format!("http://{}/v2/", self.host))
                 && (resp == 200 || resp == 401)
             {
                 break;
             }
-            if let Ok(Some(status)) = r.child.try_wait() {
-                panic!("docker-registry exited with {status}: {}", r.log());
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("docker-registry exited with {status}: {}", self.log());
             }
-            assert!(Instant::now() < deadline, "registry not ready: {}", r.log());
+            assert!(
+                Instant::now() < deadline,
+                "registry not ready: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Some(r)
+    }
+
+    /// Stop the registry process (by its PID); its port and storage stay.
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start the registry again on the same port and storage.
+    fn restart(&mut self) {
+        self.child = Self::spawn(self.dir.path());
+        self.wait_ready();
+    }
+
+    /// How many `method` requests for manifests of `repo` the access log shows so far.
+    fn manifest_requests(&self, method: &str, repo: &str) -> usize {
+        let needle = format!("\"{method} /v2/{repo}/manifests/");
+        self.log().lines().filter(|l| l.contains(&needle)).count()
     }
 
     fn log(&self) -> String {
@@ -110,7 +147,9 @@ impl Registry {
     /// Build a one-layer image with `umoci` and push it to `<host>/<repo>:<tag>`; returns its
     /// manifest digest.
     fn push(&self, repo: &str, tag: &str, content: &str, creds: Option<&str>) -> String {
-        let t = self.dir.path().join(format!("build-{tag}"));
+        static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let t = self.dir.path().join(format!("build-{tag}-{n}"));
         let layout = t.join("oci");
         let image = format!("{}:{tag}", layout.display());
         let rootfs = t.join("rootfs/etc");
@@ -395,4 +434,160 @@ async fn s11_5_pull_secret_credentials() {
         st["message"],
         format!("incorrect username or password for image \"{from}\"").as_str()
     );
+}
+
+/// Generous bound for anything the controllers do "within a few intervals".
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Poll `probe` until it yields a value or [`DEADLINE`] passes.
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The image digests of `tag`'s history, newest first.
+fn history(stream: &Value, tag: &str) -> Vec<String> {
+    status_tag(stream, tag)
+        .and_then(|t| t["items"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|i| i["image"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The ImportSuccess condition of `tag`, if any.
+fn import_condition(stream: &Value, tag: &str) -> Option<Value> {
+    status_tag(stream, tag)?["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "ImportSuccess")
+        .cloned()
+}
+
+/// Wait until the registry has answered `n` more manifest HEADs for `repo` than `from`.
+async fn wait_heads(reg: &Registry, repo: &str, from: usize, n: usize) -> usize {
+    eventually(&format!("{n} scheduled HEADs of {repo}"), || async {
+        let heads = reg.manifest_requests("HEAD", repo);
+        (heads >= from + n).then_some(heads)
+    })
+    .await
+}
+
+/// Issue 5 "be kind to registries", §14.2 and §10.5 against a real registry, with the import
+/// controllers on and a scheduled tag re-checked every second: (a) an unchanged upstream is
+/// re-checked with HEAD only and the stream is never rewritten; (b) a re-pushed tag adds
+/// exactly one history entry, newest first, and then stays at two; (c) a stopped registry
+/// leaves a failure condition, and the first check after it returns clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s14_2_scheduled_recheck_against_a_real_registry() {
+    let Some(mut reg) = Registry::start(None) else {
+        return;
+    };
+    const REPO: &str = "ns/sched";
+    let d1 = reg.push(REPO, "v1", "scheduled v1\n", None);
+    let s = Server::start_with_controllers_and_registry_importer(crate::harness::test_controllers(
+        true,
+    ));
+    let c = client();
+    let from = format!("{}/{REPO}:v1", reg.host);
+    let body = json!({"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+        "metadata": {"name": "sched"},
+        "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": from},
+                           "importPolicy": {"scheduled": true, "insecure": true}}]}});
+    let (code, out) = send(c.post(format!("{}{NS}/imagestreams", s.url)).json(&body)).await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+
+    // The first import (§14.1) records d1.
+    eventually("the first import", || async {
+        let st = get_stream(&c, &s.url, "sched").await;
+        (history(&st, "t") == [d1.clone()]).then_some(())
+    })
+    .await;
+    let image = send(c.get(format!("{}/apis/image.openshift.io/v1/images/{d1}", s.url))).await;
+    assert_eq!(image.0, StatusCode::OK, "{}", image.1);
+    assert!(
+        image.1["dockerImageMetadata"]["Config"].is_object(),
+        "{}",
+        image.1
+    );
+
+    // (a) One scheduled check after the import settles the baseline; then several more see the
+    // same digest by HEAD alone and write nothing.
+    let heads = wait_heads(&reg, REPO, reg.manifest_requests("HEAD", REPO), 1).await;
+    let gets = reg.manifest_requests("GET", REPO);
+    let settled = get_stream(&c, &s.url, "sched").await;
+    let rv = settled["metadata"]["resourceVersion"].clone();
+    wait_heads(&reg, REPO, heads, 3).await;
+    assert_eq!(
+        reg.manifest_requests("GET", REPO),
+        gets,
+        "an unchanged re-check sends no manifest GET:\n{}",
+        reg.log()
+    );
+    let now = get_stream(&c, &s.url, "sched").await;
+    assert_eq!(now["metadata"]["resourceVersion"], rv, "{now}");
+    assert_eq!(history(&now, "t"), std::slice::from_ref(&d1));
+    assert!(import_condition(&now, "t").is_none(), "{now}");
+
+    // (b) A new image under the same tag: exactly one new history entry, newest first.
+    let d2 = reg.push(REPO, "v1", "scheduled v2\n", None);
+    assert_ne!(d1, d2);
+    let moved = eventually("the re-pushed image", || async {
+        let st = get_stream(&c, &s.url, "sched").await;
+        (history(&st, "t").first() == Some(&d2)).then_some(st)
+    })
+    .await;
+    assert_eq!(history(&moved, "t"), [d2.clone(), d1.clone()], "{moved}");
+    let heads = wait_heads(&reg, REPO, reg.manifest_requests("HEAD", REPO), 1).await;
+    let settled = get_stream(&c, &s.url, "sched").await;
+    let gets = reg.manifest_requests("GET", REPO);
+    wait_heads(&reg, REPO, heads, 3).await;
+    let now = get_stream(&c, &s.url, "sched").await;
+    assert_eq!(history(&now, "t"), [d2.clone(), d1.clone()], "{now}");
+    assert_eq!(
+        now["metadata"]["resourceVersion"], settled["metadata"]["resourceVersion"],
+        "{now}"
+    );
+    assert_eq!(reg.manifest_requests("GET", REPO), gets);
+
+    // (c) Registry down: a failure condition; back on the same port and storage: cleared.
+    reg.stop();
+    let failed = eventually("a failure condition", || async {
+        let st = get_stream(&c, &s.url, "sched").await;
+        import_condition(&st, "t")
+            .filter(|cond| cond["status"] == "False")
+            .map(|cond| (st, cond))
+    })
+    .await;
+    let (down, cond) = failed;
+    assert_eq!(cond["reason"], "InternalError", "{down}");
+    assert!(
+        cond["message"].as_str().unwrap().contains(&reg.host),
+        "{cond}"
+    );
+    assert_eq!(
+        history(&down, "t"),
+        [d2.clone(), d1.clone()],
+        "history kept"
+    );
+    let heads = reg.manifest_requests("HEAD", REPO);
+    reg.restart();
+    let back = eventually("recovery after the registry returns", || async {
+        let st = get_stream(&c, &s.url, "sched").await;
+        import_condition(&st, "t").is_none().then_some(st)
+    })
+    .await;
+    assert_eq!(history(&back, "t"), [d2.clone(), d1.clone()], "{back}");
+    let after = reg.manifest_requests("HEAD", REPO);
+    assert!(after > heads, "the recovering check was a HEAD");
 }
