@@ -36,6 +36,9 @@ commands:
                        targets' build + smoke run
   bench api            istag GET, LIST 1,000 streams, tag updates at concurrency 64, and watch
                        fan-out, against a release `tagplane serve` on loopback
+  bench import         ImageStreamImport of 1,000 tags from a loopback docker-registry vs. the
+                       floor (bare reqwest GETs) and a skopeo inspect loop, then a re-check of the
+                       unchanged tags (requests by method, writes, CPU, RSS)
   bench store          durable writes/s, reads/s and watch fan-out of the redb and etcd stores,
                        side by side (starts a local etcd)
   fuzz <target> [secs] run a cargo-fuzz target (installs cargo-fuzz if missing; default 60 s)";
@@ -47,8 +50,9 @@ fn main() -> ExitCode {
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("store") => bench_store(),
             Some("api") => bench_api(),
+            Some("import") => bench_import(),
             _ => Err(anyhow::anyhow!(
-                "usage: cargo xtask bench store|api\n\n{USAGE}"
+                "usage: cargo xtask bench store|api|import\n\n{USAGE}"
             )),
         },
         Some("fuzz") => match args.get(1) {
@@ -250,21 +254,28 @@ fn single_crypto_provider() -> Result<()> {
     Ok(())
 }
 
-/// Compile every fuzz target with stable cargo and run each over a bounded number of inputs.
+/// Coverage instrumentation of libFuzzer (what `cargo fuzz -s none` passes), on stable.
+const SANCOV_RUSTFLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing";
+/// Building for an explicit target keeps build scripts uninstrumented.
+const FUZZ_TARGET_TRIPLE: &str = "x86_64-unknown-linux-gnu";
+
+/// Compile every fuzz target with coverage instrumentation on stable cargo and run each,
+/// coverage-guided, over a bounded number of inputs.
 fn fuzz_smoke() -> Result<()> {
     let manifest = root().join("fuzz/Cargo.toml");
     run(
-        "build fuzz targets",
+        "build fuzz targets (instrumented)",
         cargo()
             .args(["build", "--locked", "--manifest-path"])
             .arg(&manifest)
-            .args(["--bins"]),
+            .args(["--bins", "--target", FUZZ_TARGET_TRIPLE])
+            .env("RUSTFLAGS", SANCOV_RUSTFLAGS),
     )?;
     for target in FUZZ_TARGETS {
-        let bin = root().join("fuzz/target/debug").join(target);
+        let bin = root().join("fuzz/target").join(FUZZ_TARGET_TRIPLE).join("debug").join(target);
         run(
             &format!("fuzz smoke {target}"),
-            Command::new(bin).args(["-runs=20000", "-seed=1"]),
+            Command::new(bin).args(["-runs=50000", "-seed=1", "-max_total_time=60"]),
         )?;
     }
     Ok(())
@@ -470,4 +481,213 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// A loopback `docker-registry` (plain HTTP, filesystem storage in its own temp dir) with its
+/// output in `registry.log`; killed by PID when dropped.
+struct LocalRegistry {
+    child: std::process::Child,
+    /// `127.0.0.1:PORT`.
+    host: String,
+    log: PathBuf,
+}
+
+impl Drop for LocalRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `test-peers.md` §2; `info` so that every request is logged with its method and URI.
+const REGISTRY_CONFIG: &str = "version: 0.1
+log: {level: info}
+storage:
+  filesystem: {rootdirectory: @DIR@/storage}
+  delete: {enabled: true}
+  cache: {blobdescriptor: inmemory}
+http:
+  addr: @ADDR@
+  headers: {X-Content-Type-Options: [nosniff]}
+";
+
+impl LocalRegistry {
+    fn start(dir: &Path) -> Result<LocalRegistry> {
+        let host = format!("127.0.0.1:{}", free_port()?);
+        let config = dir.join("registry.yml");
+        std::fs::write(
+            &config,
+            REGISTRY_CONFIG
+                .replace("@DIR@", &dir.display().to_string())
+                .replace("@ADDR@", &host),
+        )?;
+        let log = dir.join("registry.log");
+        let out = std::fs::File::create(&log)?;
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .context("starting docker-registry")?;
+        let mut registry = LocalRegistry { child, host, log };
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while !http_ok(&registry.host, "/v2/") {
+            if let Some(status) = registry.child.try_wait()? {
+                bail!(
+                    "docker-registry exited with {status}: {}",
+                    std::fs::read_to_string(&registry.log).unwrap_or_default()
+                );
+            }
+            if Instant::now() > deadline {
+                bail!("docker-registry did not answer /v2/ within 20 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(registry)
+    }
+}
+
+/// Whether a blocking HTTP/1.0 GET of `path` on `addr` answers 200.
+fn http_ok(addr: &str, path: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    if write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.split_whitespace().nth(1) == Some("200")
+}
+
+/// Build the base image of the import benchmark as an OCI layout with umoci
+/// (`test-peers.md` §3): one small gzip layer, a cmd and a label.
+fn build_base_image(dir: &Path) -> Result<PathBuf> {
+    let layout = dir.join("oci");
+    let image = format!("{}:base", layout.display());
+    let rootfs = dir.join("rootfs/etc");
+    std::fs::create_dir_all(&rootfs)?;
+    std::fs::write(
+        rootfs.join("hello.txt"),
+        "hello from the import benchmark\n",
+    )?;
+    let quiet = |c: &mut Command| -> Result<()> {
+        let out = c
+            .output()
+            .with_context(|| format!("could not start {c:?}"))?;
+        if !out.status.success() {
+            bail!(
+                "{c:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    };
+    quiet(
+        Command::new("umoci")
+            .arg("init")
+            .arg("--layout")
+            .arg(&layout),
+    )?;
+    quiet(Command::new("umoci").args(["new", "--image", &image]))?;
+    quiet(
+        Command::new("umoci")
+            .args(["insert", "--image", &image])
+            .arg(rootfs.join("hello.txt"))
+            .arg("/etc/hello.txt"),
+    )?;
+    quiet(Command::new("umoci").args([
+        "config",
+        "--image",
+        &image,
+        "--config.cmd",
+        "/bin/hello",
+        "--config.label",
+        "app=bench",
+    ]))?;
+    Ok(layout)
+}
+
+/// Issue 5 §6: a loopback registry with 1,000 tags, a release `tagplane serve`, and the
+/// import load generator (`tagplane-import-bench`), which prints the table.
+fn bench_import() -> Result<()> {
+    for p in ["docker-registry", "umoci", "skopeo"] {
+        if !on_path(p) {
+            bail!(
+                "{p} is not installed: run `cargo xtask test` as root once, or apt-get install docker-registry umoci skopeo"
+            );
+        }
+    }
+    run(
+        "build tagplane and the import load generator (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "tagplane",
+            "-p",
+            "tagplane-bench",
+            "--bin",
+            "tagplane",
+            "--bin",
+            "tagplane-import-bench",
+        ]),
+    )?;
+    let work = env::temp_dir().join(format!("tagplane-bench-import-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let result = bench_import_in(&work);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+fn bench_import_in(work: &Path) -> Result<()> {
+    let layout = build_base_image(work)?;
+    let registry = LocalRegistry::start(work)?;
+    eprintln!("xtask: docker-registry {} ready", registry.host);
+
+    let dir = work.join("tagplane-data");
+    let port = free_port()?;
+    // The registry is ours and on loopback: lift the per-registry request budget (default
+    // 20/s, kept for public registries) so the run measures the importer, not the politeness.
+    let child = Command::new(root().join("target/release/tagplane"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--registry-requests-per-second",
+            "0",
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .context("starting tagplane serve")?;
+    let server = LocalServer {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        dir,
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("tagplane serve did not start listening within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    run(
+        "import benchmark",
+        Command::new(root().join("target/release/tagplane-import-bench"))
+            .args(["--registry", &registry.host, "--server", &server.url])
+            .args(["--server-pid", &server.child.id().to_string()])
+            .arg("--layout")
+            .arg(&layout)
+            .arg("--registry-log")
+            .arg(&registry.log),
+    )
 }

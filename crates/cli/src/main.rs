@@ -61,6 +61,13 @@ struct ServeArgs {
     /// Like --allowed-registry, for registries reached over plain HTTP or unverified TLS.
     #[arg(long = "allowed-insecure-registry", value_name = "DOMAIN")]
     allowed_insecure_registries: Vec<String>,
+    /// Request budget per remote registry, shared by every import (token bucket, burst 2×);
+    /// 0 = unlimited. Be kind to public registries.
+    #[arg(long, default_value_t = 20.0)]
+    registry_requests_per_second: f64,
+    /// Requests in flight per remote registry.
+    #[arg(long, default_value_t = 8)]
+    registry_max_concurrent_requests: usize,
     /// Extra CA certificate (PEM file) trusted when importing from registries, repeatable.
     #[arg(long = "registry-ca", value_name = "FILE")]
     registry_cas: Vec<PathBuf>,
@@ -163,7 +170,14 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("--registry-ca {}: {e}", path.display()))?;
         ca_pem.push(pem);
     }
+    let client_config = tagplane_distribution::client::ClientConfig {
+        requests_per_second: args.registry_requests_per_second.max(0.0),
+        burst: (args.registry_requests_per_second * 2.0).clamp(1.0, f64::from(u32::MAX)) as u32,
+        max_concurrent_requests: args.registry_max_concurrent_requests.max(1),
+        ..Default::default()
+    };
     let client = tagplane_distribution::RegistryClient::builder()
+        .config(client_config)
         .default_settings(tagplane_distribution::client::RegistrySettings {
             insecure: false,
             ca_pem,
