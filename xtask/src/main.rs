@@ -272,7 +272,11 @@ fn fuzz_smoke() -> Result<()> {
             .env("RUSTFLAGS", SANCOV_RUSTFLAGS),
     )?;
     for target in FUZZ_TARGETS {
-        let bin = root().join("fuzz/target").join(FUZZ_TARGET_TRIPLE).join("debug").join(target);
+        let bin = root()
+            .join("fuzz/target")
+            .join(FUZZ_TARGET_TRIPLE)
+            .join("debug")
+            .join(target);
         run(
             &format!("fuzz smoke {target}"),
             Command::new(bin).args(["-runs=50000", "-seed=1", "-max_total_time=60"]),
