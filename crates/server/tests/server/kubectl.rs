@@ -13,7 +13,7 @@ use crate::harness::{Server, peer};
 use crate::tags::{TestImage, client, create_stream, image_json, oci_image, push};
 
 /// kubectl 1.32 from the Google Cloud SDK (skips the dispatcher), else `kubectl` on PATH.
-fn kubectl_binary() -> Option<PathBuf> {
+pub(crate) fn kubectl_binary() -> Option<PathBuf> {
     let pinned = Path::new("/usr/lib/google-cloud-sdk/bin/kubectl.1.32");
     if pinned.is_file() {
         Some(pinned.to_owned())

@@ -591,3 +591,410 @@ async fn s14_2_scheduled_recheck_against_a_real_registry() {
     let after = reg.manifest_requests("HEAD", REPO);
     assert!(after > heads, "the recovering check was a HEAD");
 }
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// Re-tag the manifest of `<repo>:<src>` under every name in `tags` through the registry API
+/// (GET by tag, PUT under each new name), four PUTs at a time.
+async fn retag(host: &str, repo: &str, src: &str, tags: &[String]) {
+    let c = client();
+    let resp = c
+        .get(format!("http://{host}/v2/{repo}/manifests/{src}"))
+        .header(
+            "Accept",
+            format!("{OCI_MANIFEST}, {DOCKER_MANIFEST}, {OCI_INDEX}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let media_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    let body = resp.bytes().await.unwrap();
+    let tasks: Vec<_> = tags
+        .chunks(tags.len().div_ceil(4).max(1))
+        .map(|chunk| {
+            let (c, body, media_type) = (c.clone(), body.clone(), media_type.clone());
+            let urls: Vec<String> = chunk
+                .iter()
+                .map(|t| format!("http://{host}/v2/{repo}/manifests/{t}"))
+                .collect();
+            tokio::spawn(async move {
+                for url in urls {
+                    let resp = c
+                        .put(&url)
+                        .header("Content-Type", &media_type)
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), StatusCode::CREATED, "PUT {url}");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// §10.6: 120 tags of one image, imported as a repository with the default limit (50): the
+/// first 50 in priority order (`latest`, minor versions newest first, full semver newest
+/// first, the rest lexicographically) are imported, the other 70 are additional tags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s10_6_bulk_repository_import_limit() {
+    let Some(reg) = Registry::start(None) else {
+        return;
+    };
+    const REPO: &str = "ns/bulk";
+    let digest = reg.push(REPO, "latest", "bulk\n", None);
+    // 25 minor versions, 20 full semver versions, 74 others (plus `latest`): 120 tags.
+    let minors: Vec<String> = (0..5)
+        .rev()
+        .map(|m| format!("v3.{m}"))
+        .chain(
+            (1..=2)
+                .rev()
+                .flat_map(|x| (0..10).rev().map(move |m| format!("{x}.{m}"))),
+        )
+        .collect();
+    let semver: Vec<String> = (1..=20).rev().map(|p| format!("2.0.{p}")).collect();
+    let others: Vec<String> = (0..74).map(|i| format!("build-{i:03}")).collect();
+    let new_tags: Vec<String> = minors
+        .iter()
+        .chain(&semver)
+        .chain(&others)
+        .cloned()
+        .collect();
+    assert_eq!(new_tags.len(), 119);
+    retag(&reg.host, REPO, "latest", &new_tags).await;
+
+    let s = Server::start_with_registry_importer();
+    let c = client();
+    let mut body = isi("bulk", true, json!([]));
+    body["spec"]["repository"] = json!({"from": {"kind": "DockerImage", "name": format!("{}/{REPO}", reg.host)}, "importPolicy": {"insecure": true}});
+    let out = import(&c, &s, &body).await;
+    let repo = &out["status"]["repository"];
+    assert_eq!(repo["status"]["status"], "Success", "{out}");
+    let images = repo["images"].as_array().unwrap();
+    let tags: Vec<&str> = images.iter().map(|i| i["tag"].as_str().unwrap()).collect();
+    let want: Vec<&str> = std::iter::once("latest")
+        .chain(minors.iter().map(String::as_str))
+        .chain(semver.iter().map(String::as_str))
+        .chain(others[..4].iter().map(String::as_str))
+        .collect();
+    assert_eq!(tags.len(), 50, "{tags:?}");
+    assert_eq!(tags, want, "the §10.6 priority order");
+    for i in images {
+        assert_eq!(i["status"]["status"], "Success", "{i}");
+        assert_eq!(i["image"]["metadata"]["name"], digest.as_str());
+    }
+    let mut additional: Vec<&str> = repo["additionalTags"]
+        .as_array()
+        .expect("additionalTags")
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(additional.len(), 70, "{additional:?}");
+    additional.sort_unstable();
+    let rest: Vec<&str> = others[4..].iter().map(String::as_str).collect();
+    assert_eq!(additional, rest);
+
+    let stream = get_stream(&c, &s.url, "bulk").await;
+    for t in &want {
+        assert_eq!(history(&stream, t), std::slice::from_ref(&digest), "{t}");
+    }
+    assert!(status_tag(&stream, "build-004").is_none(), "{stream}");
+}
+
+/// Build an amd64 and an arm64 image with `umoci`, add an OCI index over both to the layout
+/// (test-peers §3 `mkindex.py`), and push all three with `skopeo copy --all` (with `format`,
+/// e.g. `v2s2`, converted). Returns (list digest, amd64 digest, arm64 digest) as pushed.
+fn push_multi(reg: &Registry, repo: &str, tag: &str, format: Option<&str>) -> [String; 3] {
+    let t = reg.dir.path().join(format!("multi-{tag}"));
+    let layout = t.join("oci");
+    let rootfs = t.join("rootfs/etc");
+    std::fs::create_dir_all(&rootfs).unwrap();
+    run(Command::new("umoci")
+        .arg("init")
+        .arg("--layout")
+        .arg(&layout));
+    for a in ["amd64", "arm64"] {
+        let image = format!("{}:{a}", layout.display());
+        std::fs::write(rootfs.join("hello.txt"), format!("arch {a}\n")).unwrap();
+        run(Command::new("umoci").args(["new", "--image", &image]));
+        run(Command::new("umoci")
+            .args(["insert", "--image", &image])
+            .arg(rootfs.join("hello.txt"))
+            .arg("/etc/hello.txt"));
+        run(Command::new("umoci").args([
+            "config",
+            "--image",
+            &image,
+            "--architecture",
+            a,
+            "--os",
+            "linux",
+        ]));
+    }
+    // mkindex: an OCI index with each image's platform, tagged "multi" in the layout.
+    let read = |p: std::path::PathBuf| -> Value {
+        serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{p:?}: {e}"))).unwrap()
+    };
+    let blob = |d: &str| layout.join("blobs/sha256").join(&d["sha256:".len()..]);
+    let mut idx = read(layout.join("index.json"));
+    let ref_name = |m: &Value| m["annotations"]["org.opencontainers.image.ref.name"].clone();
+    let mut children = Vec::new();
+    let mut manifests = Vec::new();
+    for a in ["amd64", "arm64"] {
+        let d = idx["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| ref_name(m) == a)
+            .unwrap_or_else(|| panic!("{a} in {idx}"))
+            .clone();
+        let digest = d["digest"].as_str().unwrap().to_owned();
+        let cfg = read(blob(
+            read(blob(&digest))["config"]["digest"].as_str().unwrap(),
+        ));
+        assert_eq!(cfg["architecture"], a, "{cfg}");
+        manifests.push(
+            json!({"mediaType": d["mediaType"], "digest": digest, "size": d["size"],
+            "platform": {"architecture": cfg["architecture"], "os": cfg["os"]}}),
+        );
+        children.push(digest);
+    }
+    let body = serde_json::to_vec(
+        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}),
+    )
+    .unwrap();
+    let list = format!("sha256:{}", sha256_hex(&body));
+    std::fs::write(blob(&list), &body).unwrap();
+    idx["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"mediaType": OCI_INDEX,
+        "digest": list, "size": body.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "multi"}}));
+    std::fs::write(layout.join("index.json"), idx.to_string()).unwrap();
+
+    let dest = format!("docker://{}/{repo}:{tag}", reg.host);
+    let mut copy = Command::new("skopeo");
+    copy.args(["copy", "-q", "--all", "--dest-tls-verify=false"]);
+    if let Some(f) = format {
+        copy.args(["-f", f]);
+    }
+    run(copy
+        .arg(format!("oci:{}:multi", layout.display()))
+        .arg(&dest));
+    let out = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raw: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pushed: Vec<String> = raw["manifests"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {raw}"))
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap().to_owned())
+        .collect();
+    if format.is_none() {
+        assert_eq!(pushed, children, "skopeo --all keeps the OCI children");
+    }
+    let list = format!("sha256:{}", sha256_hex(&out.stdout));
+    [list, pushed[0].clone(), pushed[1].clone()]
+}
+
+/// §11.4: a multi-arch OCI index imported in Legacy mode with the target tag's
+/// `prefer-arch: arm64` records the arm64 child; in PreserveOriginal mode the list becomes an
+/// Image with both child descriptors and each child is imported as its own Image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_4_manifest_lists_in_both_modes() {
+    let Some(reg) = Registry::start(None) else {
+        return;
+    };
+    let [list, amd, arm] = push_multi(&reg, "ns/multi", "latest", None);
+    assert!(list != amd && amd != arm, "{list} {amd} {arm}");
+    let s = Server::start_with_registry_importer();
+    let c = client();
+    let from = format!("{}/ns/multi:latest", reg.host);
+
+    // Legacy, prefer-arch arm64 on the spec tag.
+    let stream = json!({"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+        "metadata": {"name": "multi"},
+        "spec": {"tags": [{"name": "arm", "from": {"kind": "DockerImage", "name": from},
+            "annotations": {"importer.image.openshift.io/prefer-arch": "arm64"},
+            "importPolicy": {"insecure": true, "importMode": "Legacy"}}]}});
+    let (code, out) = send(c.post(format!("{}{NS}/imagestreams", s.url)).json(&stream)).await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+    let mut legacy = insecure(&from, "arm");
+    legacy["importPolicy"]["importMode"] = json!("Legacy");
+    let out = import(&c, &s, &isi("multi", true, json!([legacy]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], arm.as_str(), "{out}");
+    let stream = get_stream(&c, &s.url, "multi").await;
+    assert_eq!(
+        history(&stream, "arm"),
+        std::slice::from_ref(&arm),
+        "{stream}"
+    );
+    let item = &status_tag(&stream, "arm").unwrap()["items"][0];
+    assert_eq!(
+        item["dockerImageReference"],
+        format!("{}/ns/multi@{arm}", reg.host).as_str()
+    );
+    let image_url = |d: &str| format!("{}/apis/image.openshift.io/v1/images/{d}", s.url);
+    let (code, _) = send(c.get(image_url(&list))).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "Legacy discards the list");
+
+    // PreserveOriginal: the list itself, with both children.
+    let mut preserve = insecure(&from, "all");
+    preserve["importPolicy"]["importMode"] = json!("PreserveOriginal");
+    let out = import(&c, &s, &isi("multi", true, json!([preserve]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], list.as_str(), "{out}");
+    let stream = get_stream(&c, &s.url, "multi").await;
+    assert_eq!(
+        history(&stream, "all"),
+        std::slice::from_ref(&list),
+        "{stream}"
+    );
+    let (code, image) = send(c.get(image_url(&list))).await;
+    assert_eq!(code, StatusCode::OK, "{image}");
+    let descs = image["dockerImageManifests"].as_array().expect("manifests");
+    assert_eq!(descs.len(), 2, "{image}");
+    let by_arch = |a: &str| {
+        descs
+            .iter()
+            .find(|d| d["architecture"] == a)
+            .unwrap_or_else(|| panic!("{a} in {image}"))["digest"]
+            .clone()
+    };
+    assert_eq!(by_arch("amd64"), amd.as_str());
+    assert_eq!(by_arch("arm64"), arm.as_str());
+    assert!(
+        image["dockerImageLayers"]
+            .as_array()
+            .is_none_or(|l| l.is_empty()),
+        "{image}"
+    );
+    for (d, a) in [(&amd, "amd64"), (&arm, "arm64")] {
+        let (code, child) = send(c.get(image_url(d))).await;
+        assert_eq!(code, StatusCode::OK, "{child}");
+        assert_eq!(child["dockerImageMetadata"]["Architecture"], a, "{child}");
+        assert_eq!(
+            child["dockerImageReference"],
+            format!("{}/ns/multi@{d}", reg.host).as_str()
+        );
+    }
+
+    // The same images as a Docker manifest list (`skopeo copy --all -f v2s2`).
+    let [dlist, damd, darm] = push_multi(&reg, "ns/multi", "docker", Some("v2s2"));
+    let dfrom = format!("{}/ns/multi:docker", reg.host);
+    let mut preserve = insecure(&dfrom, "docker");
+    preserve["importPolicy"]["importMode"] = json!("PreserveOriginal");
+    let out = import(&c, &s, &isi("multi", true, json!([preserve]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], dlist.as_str(), "{out}");
+    let (code, image) = send(c.get(image_url(&dlist))).await;
+    assert_eq!(code, StatusCode::OK, "{image}");
+    assert_eq!(
+        image["dockerImageManifestMediaType"],
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "{image}"
+    );
+    let digests: Vec<&str> = image["dockerImageManifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .map(|d| d["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(digests, [damd.as_str(), darm.as_str()], "{image}");
+    for d in [&damd, &darm] {
+        let (code, child) = send(c.get(image_url(d))).await;
+        assert_eq!(code, StatusCode::OK, "{child}");
+    }
+}
+
+/// §11.5 with a real client: the pull secret for an htpasswd registry is created by
+/// `kubectl create secret docker-registry` against the server, and the import then succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_5_kubectl_created_secret() {
+    let Some(kubectl) = crate::kubectl::kubectl_binary() else {
+        return;
+    };
+    let Some(reg) = Registry::start(Some(("bob", "pa55word"))) else {
+        return;
+    };
+    let digest = reg.push("ns/app", "v1", "kubectl v1\n", Some("bob:pa55word"));
+    let s = Server::start_with_registry_importer();
+    let c = client();
+    let from = format!("{}/ns/app:v1", reg.host);
+
+    let out = import(&c, &s, &isi("app", false, json!([insecure(&from, "v1")]))).await;
+    assert_eq!(
+        out["status"]["images"][0]["status"]["reason"], "Unauthorized",
+        "{out}"
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(s.kubeconfig())
+        .arg("--cache-dir")
+        .arg(home.path().join("cache"))
+        .arg("--request-timeout=30s")
+        .args([
+            "create",
+            "secret",
+            "docker-registry",
+            "pull",
+            &format!("--docker-server={}", reg.host),
+            "--docker-username=bob",
+            "--docker-password=pa55word",
+        ])
+        .env("HOME", home.path())
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "secret/pull created"
+    );
+    let (code, secret) = send(c.get(format!("{}{SECRETS}/pull", s.url))).await;
+    assert_eq!(code, StatusCode::OK, "{secret}");
+    assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
+
+    let out = import(&c, &s, &isi("app", true, json!([insecure(&from, "v1")]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+    let stream = get_stream(&c, &s.url, "app").await;
+    assert_eq!(history(&stream, "v1"), [digest]);
+}
