@@ -1,6 +1,7 @@
 //! ImageStreamImport (§10): preconditions, the pluggable [`Importer`] that talks to registries,
 //! the anonymous retry (§10.3), dry runs (§10.4) and applying results to the stream (§10.5).
 
+use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +27,8 @@ use crate::error::{ApiError, ApiResult};
 
 const GROUP: &str = tagplane_api::meta::IMAGE_GROUP;
 /// Attempts of the stream write before answering 500 ServerTimeout.
+/// Image objects created at once by one import.
+const IMAGE_CREATE_CONCURRENCY: usize = 32;
 const MAX_ATTEMPTS: usize = 10;
 /// Message of every result of [`UnconfiguredImporter`].
 pub const UNCONFIGURED_MESSAGE: &str =
@@ -347,16 +350,28 @@ impl Service {
             }
             let now = self.objects.clock.now();
             let app = apply_import_results(current.as_ref(), &isi, &now);
-            for image in &app.images {
-                let digest = image.metadata.name.clone().unwrap_or_default();
-                if created.contains_key(&digest) {
-                    continue;
-                }
-                let stored = match self.create_image(image.clone(), opts).await {
-                    Ok(i) => i,
-                    Err(e) if e.reason() == "AlreadyExists" => image.clone(),
-                    Err(e) => return Err(e),
-                };
+            // Images are independent objects: create them concurrently so the store can fold
+            // their durable writes into shared commits.
+            let pending: Vec<Image> = app
+                .images
+                .iter()
+                .filter(|i| !created.contains_key(i.metadata.name.as_deref().unwrap_or("")))
+                .cloned()
+                .collect();
+            let results: Vec<ApiResult<(String, Image)>> = futures::stream::iter(pending)
+                .map(|image| async move {
+                    let digest = image.metadata.name.clone().unwrap_or_default();
+                    match self.create_image(image.clone(), opts).await {
+                        Ok(i) => Ok((digest, i)),
+                        Err(e) if e.reason() == "AlreadyExists" => Ok((digest, image)),
+                        Err(e) => Err(e),
+                    }
+                })
+                .buffer_unordered(IMAGE_CREATE_CONCURRENCY)
+                .collect()
+                .await;
+            for result in results {
+                let (digest, stored) = result?;
                 created.insert(digest, stored);
             }
             let written = match (app.write, &current) {
