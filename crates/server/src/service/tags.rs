@@ -194,6 +194,32 @@ fn invalid(kind: &str, name: &str, errs: &[FieldError]) -> ApiResult<()> {
 /// One attempt of an update: the result, or the error and whether it may be retried.
 type Attempt<T> = Result<(T, bool), (ApiError, bool)>;
 
+/// Run `once` until it succeeds, fails for good, or has retried a retryable Conflict once per
+/// entry of `pauses` (sleeping that long first); the last conflict is then returned, or a
+/// ServerTimeout when there was none.
+async fn retry_conflicts<T, F, Fut>(
+    pauses: &[Duration],
+    resource: &str,
+    mut once: F,
+) -> ApiResult<(T, bool)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Attempt<T>>,
+{
+    let mut last = None;
+    for attempt in 0..=pauses.len() {
+        if attempt > 0 && !pauses[attempt - 1].is_zero() {
+            tokio::time::sleep(pauses[attempt - 1]).await;
+        }
+        match once().await {
+            Ok(done) => return Ok(done),
+            Err((e, true)) if e.reason() == "Conflict" => last = Some(e),
+            Err((e, _)) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| ApiError::server_timeout("update", resource)))
+}
+
 impl Service {
     /// The stream `ns/name` with computed fields, or 404 naming the *requested* resource and the
     /// stream (K8S `qualifiedResourceFromContext`, §5.2).
@@ -373,26 +399,16 @@ impl Service {
         let (stream_name, tag) =
             parse_image_stream_tag_name(name).map_err(|e| view_error(e, ISTAGS, name))?;
         self.require_namespace(ns).await?;
-        let attempts = if update.is_patch() {
-            MAX_ATTEMPTS
+        // Patches retry immediately; a blind PUT backs off like client-go (§5.5).
+        let pauses: &[Duration] = if update.is_patch() {
+            &[Duration::ZERO; MAX_ATTEMPTS - 1]
         } else {
-            BLIND_UPDATE_BACKOFF.len() + 1
+            &BLIND_UPDATE_BACKOFF
         };
-        let mut last = None;
-        for attempt in 0..attempts {
-            if attempt > 0 && !update.is_patch() {
-                tokio::time::sleep(BLIND_UPDATE_BACKOFF[attempt - 1]).await;
-            }
-            match self
-                .update_istag_once(ns, name, stream_name, tag, &update, opts)
-                .await
-            {
-                Ok(done) => return Ok(done),
-                Err((e, true)) if e.reason() == "Conflict" => last = Some(e),
-                Err((e, _)) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| ApiError::server_timeout("update", ISTAGS)))
+        retry_conflicts(pauses, ISTAGS, || {
+            self.update_istag_once(ns, name, stream_name, tag, &update, opts)
+        })
+        .await
     }
 
     async fn update_istag_once(
@@ -672,19 +688,16 @@ impl Service {
         let (stream_name, tag) =
             parse_image_tag_name(name).map_err(|e| view_error(e, ITAGS, name))?;
         self.require_namespace(ns).await?;
-        let attempts = if update.is_patch() { MAX_ATTEMPTS } else { 1 };
-        let mut last = None;
-        for _ in 0..attempts {
-            match self
-                .update_itag_once(ns, name, stream_name, tag, &update, opts)
-                .await
-            {
-                Ok(done) => return Ok(done),
-                Err((e, true)) if e.reason() == "Conflict" => last = Some(e),
-                Err((e, _)) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| ApiError::server_timeout("update", ITAGS)))
+        // Patches retry immediately; a blind PUT is tried once (§6).
+        let pauses: &[Duration] = if update.is_patch() {
+            &[Duration::ZERO; MAX_ATTEMPTS - 1]
+        } else {
+            &[]
+        };
+        retry_conflicts(pauses, ITAGS, || {
+            self.update_itag_once(ns, name, stream_name, tag, &update, opts)
+        })
+        .await
     }
 
     async fn update_itag_once(
