@@ -134,19 +134,6 @@ impl ApiError {
         )
     }
 
-    /// 405 for a verb the resource does not support.
-    pub fn method_not_supported(group: &str, resource: &str, verb: &str) -> Self {
-        status(
-            405,
-            "MethodNotAllowed",
-            format!(
-                "{verb} is not supported on resources of kind {}",
-                go_quote(&qualified(group, resource))
-            ),
-            None,
-        )
-    }
-
     /// 410 Gone (expired resourceVersion or continue token).
     pub fn gone(message: impl Into<String>) -> Self {
         status(410, "Expired", message.into(), None)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use tagplane_store::{
-    Backend, EventKind, Key, ListOptions, Prefix, Revision, StoreError, WatchEvent, WatchStream,
+    Backend, EventKind, Key, ListOptions, Prefix, StoreError, WatchEvent, WatchStream,
     delete_with_uid, guaranteed_update,
 };
 
@@ -494,5 +494,4 @@ pub async fn uid_precondition<B: Backend>(s: &B) {
         delete_with_uid(s, &k, "u1", None).await.unwrap_err(),
         StoreError::NotFound
     );
-    let _ = Revision::ZERO;
 }
