@@ -1,0 +1,186 @@
+//! `tagplane serve`: the server's command-line flags and how they become a [`ServeConfig`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use tagplane_server::controllers::{ControllerConfig, parse_interval};
+use tagplane_server::serve::{ServeConfig, StoreConfig};
+use tagplane_server::service::ServiceConfig;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StoreKind {
+    /// Embedded redb file in the data directory.
+    Redb,
+    /// An etcd cluster (needs a build with the `etcd` feature).
+    Etcd,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback only until TLS lands).
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    pub listen: SocketAddr,
+    /// Directory for the store and the admin kubeconfig.
+    #[arg(long, default_value = "tagplane-data")]
+    pub data_dir: PathBuf,
+    /// Store backend.
+    #[arg(long, value_enum, default_value = "redb")]
+    pub store: StoreKind,
+    /// etcd endpoints, comma-separated (with --store etcd).
+    #[arg(long, value_delimiter = ',')]
+    pub etcd_endpoints: Vec<String>,
+    /// Key prefix in etcd.
+    #[arg(long, default_value = "/tagplane")]
+    pub etcd_prefix: String,
+    /// Internal hostname of the integrated registry (feeds status.dockerImageRepository).
+    #[arg(long)]
+    pub registry_hostname: Option<String>,
+    /// Public hostname of the integrated registry (feeds status.publicDockerImageRepository).
+    #[arg(long)]
+    pub public_registry_hostname: Option<String>,
+    /// Most tags one repository import brings in (`maxImagesBulkImportedPerRepository`, spec
+    /// §10.6); -1 means unlimited.
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true)]
+    pub max_images_bulk_imported_per_repository: i64,
+    /// Registries images may be imported from (glob, optional `:port`), repeatable; when none is
+    /// given, every registry is allowed (spec §3.6).
+    #[arg(long = "allowed-registry", value_name = "DOMAIN")]
+    pub allowed_registries: Vec<String>,
+    /// Like --allowed-registry, for registries reached over plain HTTP or unverified TLS.
+    #[arg(long = "allowed-insecure-registry", value_name = "DOMAIN")]
+    pub allowed_insecure_registries: Vec<String>,
+    /// Request budget per remote registry, shared by every import (token bucket, burst 2×);
+    /// 0 = unlimited. Be kind to public registries.
+    #[arg(long, default_value_t = 20.0)]
+    pub registry_requests_per_second: f64,
+    /// Requests in flight per remote registry.
+    #[arg(long, default_value_t = 8)]
+    pub registry_max_concurrent_requests: usize,
+    /// Extra CA certificate (PEM file) trusted when importing from registries, repeatable.
+    #[arg(long = "registry-ca", value_name = "FILE")]
+    pub registry_cas: Vec<PathBuf>,
+    /// Revisions of change history the embedded store keeps for watch resumption and paged
+    /// lists; older history is compacted (watches from before it get 410 Gone).
+    #[arg(long, default_value_t = 100_000)]
+    pub history_retention: u64,
+    /// Minimum interval between scheduled re-imports of a stream's scheduled tags, e.g. `15m`,
+    /// `30s`, `1h`.
+    #[arg(long, default_value = "15m", value_parser = parse_interval)]
+    pub scheduled_import_interval: Duration,
+    /// Most scheduled re-imports per minute across all streams; 0 or less means unlimited.
+    #[arg(long, default_value_t = 60, allow_negative_numbers = true)]
+    pub max_scheduled_imports_per_minute: i64,
+    /// Do not re-import scheduled tags periodically (tags are still imported when they change).
+    #[arg(long)]
+    pub disable_scheduled_import: bool,
+}
+
+fn store_config(args: &ServeArgs) -> anyhow::Result<StoreConfig> {
+    match args.store {
+        StoreKind::Redb => Ok(StoreConfig::Redb),
+        #[cfg(feature = "etcd")]
+        StoreKind::Etcd => {
+            if args.etcd_endpoints.is_empty() {
+                anyhow::bail!("--store etcd needs --etcd-endpoints http://HOST:PORT[,...]");
+            }
+            Ok(StoreConfig::Etcd(tagplane_server::serve::etcd_options(
+                &args.etcd_endpoints,
+                &args.etcd_prefix,
+            )))
+        }
+        #[cfg(not(feature = "etcd"))]
+        StoreKind::Etcd => {
+            let _ = (&args.etcd_endpoints, &args.etcd_prefix);
+            anyhow::bail!(
+                "this tagplane was built without etcd support; rebuild with `--features etcd`"
+            )
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let hosts = tagplane_server::service::registry_hostnames(
+        args.registry_hostname.clone(),
+        args.public_registry_hostname.clone(),
+    );
+    let mut service = ServiceConfig {
+        hosts: hosts.clone(),
+        ..Default::default()
+    };
+    // The integrated registry is always an allowed import source (spec §3.6).
+    service.allow.internal_hostname = hosts.internal;
+    if !args.allowed_registries.is_empty() || !args.allowed_insecure_registries.is_empty() {
+        let entry = |insecure: bool| {
+            move |d: &String| tagplane_api::validation::AllowedRegistry {
+                domain_name: d.clone(),
+                insecure,
+            }
+        };
+        let mut entries: Vec<_> = args.allowed_registries.iter().map(entry(false)).collect();
+        entries.extend(args.allowed_insecure_registries.iter().map(entry(true)));
+        service.allow.entries = Some(entries);
+    }
+    let mut ca_pem = Vec::new();
+    for path in &args.registry_cas {
+        let pem = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("--registry-ca {}: {e}", path.display()))?;
+        ca_pem.push(pem);
+    }
+    let client_config = tagplane_distribution::client::ClientConfig {
+        requests_per_second: args.registry_requests_per_second.max(0.0),
+        burst: (args.registry_requests_per_second * 2.0).clamp(1.0, f64::from(u32::MAX)) as u32,
+        max_concurrent_requests: args.registry_max_concurrent_requests.max(1),
+        ..Default::default()
+    };
+    let client = tagplane_distribution::RegistryClient::builder()
+        .config(client_config)
+        .default_settings(tagplane_distribution::client::RegistrySettings {
+            insecure: false,
+            ca_pem,
+        })
+        .build()
+        .map_err(|e| anyhow::anyhow!("registry client: {e}"))?;
+    let importer = tagplane_server::service::registry_importer::RegistryImporter::new(
+        client,
+        args.max_images_bulk_imported_per_repository,
+    );
+    let config = ServeConfig {
+        listen: args.listen,
+        data_dir: args.data_dir.clone(),
+        store: store_config(&args)?,
+        service,
+        history_retention: args.history_retention,
+        controllers: ControllerConfig {
+            import_interval: args.scheduled_import_interval,
+            max_scheduled_per_minute: args.max_scheduled_imports_per_minute,
+            disable_scheduled_import: args.disable_scheduled_import,
+            ..Default::default()
+        },
+        importer: Some(std::sync::Arc::new(importer)),
+    };
+    tagplane_server::serve::serve(config, shutdown_signal()).await?;
+    Ok(())
+}
