@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use tagplane_api::image::{
     ANNOTATION_DOCKER_REPOSITORY_CHECK, CONDITION_IMPORT_SUCCESS, Image, ImageImportStatus,
-    ImageStream, ImageStreamImport, KIND_DOCKER_IMAGE, TagEvent, TagEventCondition,
-    TagImportPolicy, TagReference, TagReferencePolicy,
+    ImageStream, ImageStreamImport, ImageStreamSpec, KIND_DOCKER_IMAGE, TagEvent,
+    TagEventCondition, TagImportPolicy, TagReference, TagReferencePolicy,
 };
 use tagplane_api::meta::{ObjectMeta, ObjectReference, Status, Time};
 use tagplane_api::reference::ImageReference;
@@ -228,6 +228,9 @@ pub fn import_successful(
     };
     let mut changed = false;
     if reset {
+        // A new tag takes the request's reference policy; an existing one keeps its own
+        // (stored tags always carry one, since decoding defaults it to `Source`).
+        let is_new = spec.is_none();
         let mut t = spec.unwrap_or_else(|| TagReference {
             name: tag.to_owned(),
             ..Default::default()
@@ -235,7 +238,7 @@ pub fn import_successful(
         t.from = Some(ObjectReference::new(KIND_DOCKER_IMAGE, from));
         t.generation = Some(0);
         t.import_policy = import_policy.clone();
-        if t.reference_policy.type_.is_empty() {
+        if is_new || t.reference_policy.type_.is_empty() {
             t.reference_policy = reference_policy.clone();
         }
         stream.spec.set_tag(t);
@@ -288,6 +291,17 @@ pub fn apply_import_results(
             name: isi.metadata.name.clone(),
             namespace: isi.metadata.namespace.clone(),
             generation: Some(0),
+            ..Default::default()
+        },
+        // A stream created by a whole-repository import records that repository as its
+        // source (the `import-image --confirm --all` row of cli spec §A2).
+        spec: ImageStreamSpec {
+            docker_image_repository: isi
+                .spec
+                .repository
+                .as_ref()
+                .map(|r| r.from.name.clone())
+                .unwrap_or_default(),
             ..Default::default()
         },
         ..Default::default()
@@ -488,6 +502,25 @@ mod tests {
         );
     }
 
+    /// §10.5: a new tag takes the request's reference policy; an existing tag keeps its own.
+    #[test]
+    fn s10_5_reference_policy_only_for_new_tags() {
+        let mut isi = request("mysql:8", Some("8"));
+        isi.spec.images[0].reference_policy.type_ = "Local".into();
+        isi.status.images = vec![ok(D1, "8")];
+        let first = apply_import_results(None, &isi, &at(100)).stream;
+        assert_eq!(first.spec.tag("8").unwrap().reference_policy.type_, "Local");
+
+        let mut stored = first.clone();
+        stored.spec.tag_mut("8").unwrap().reference_policy.type_ = "Source".into();
+        isi.status.images = vec![ok(D2, "8")];
+        let again = apply_import_results(Some(&stored), &isi, &at(200)).stream;
+        assert_eq!(
+            again.spec.tag("8").unwrap().reference_policy.type_,
+            "Source"
+        );
+    }
+
     /// §10.5: re-import of the same digest on a checked stream writes nothing.
     #[test]
     fn s10_5_same_digest_no_write() {
@@ -616,6 +649,7 @@ mod tests {
             additional_tags: vec![],
         });
         let out = apply_import_results(None, &isi, &at(5));
+        assert_eq!(out.stream.spec.docker_image_repository, "quay.io/org/app");
         assert_eq!(
             out.stream
                 .spec
