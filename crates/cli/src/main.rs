@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod serve_cmd;
+#[allow(dead_code)] // until `get`, `describe` and `set` use it
+mod tabwriter;
 
 use serve_cmd::{ServeArgs, run_serve};
 
