@@ -31,6 +31,7 @@ pub const DESCRIBE: TabWriterConfig = TabWriterConfig {
 };
 
 /// `oc get` tables: `NewWriter(out, 6, 4, 3, ' ', 0)`.
+#[allow(dead_code)] // for `get`'s tables
 pub const GET: TabWriterConfig = TabWriterConfig {
     min_width: 6,
     tab_width: 4,
@@ -39,6 +40,7 @@ pub const GET: TabWriterConfig = TabWriterConfig {
 };
 
 /// `oc set image-lookup` / `set triggers` tables: `NewWriter(out, 0, 2, 2, ' ', 0)`.
+#[allow(dead_code)] // until `set image-lookup` lands
 pub const SET: TabWriterConfig = TabWriterConfig {
     min_width: 0,
     tab_width: 2,
