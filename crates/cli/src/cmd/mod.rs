@@ -1,0 +1,13 @@
+//! One module per client command; each exposes its clap arguments and a `run` function.
+
+pub mod apply;
+pub mod auth;
+pub mod completion;
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod login;
+pub mod patch;
+pub mod policy;
+pub mod project;
+pub mod whoami;

@@ -1,0 +1,1 @@
+//! Printers: YAML/JSON/name output, Table printing and kubectl's JSONPath subset.

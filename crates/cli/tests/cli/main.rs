@@ -1,0 +1,5 @@
+//! End-to-end tests of the `tagplane` client commands against a real `tagplane serve`.
+
+mod harness;
+
+mod basics;
