@@ -91,9 +91,23 @@ fn spec_tag<'a>(stream: &'a ImageStream, tag: &str) -> Option<&'a TagReference> 
     stream.spec.tags.iter().find(|t| t.name == tag)
 }
 
-/// oc's `FollowTagReference`: the tag a chain of same-stream istag references ends at, and
-/// whether at least one reference was followed. `None` when the chain is broken.
-pub fn follow_tag_reference(stream: &ImageStream, tag: &str) -> Option<(String, bool)> {
+/// Why following a chain of same-stream tag references failed (oc's helper errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowError {
+    /// The chain ends at a tag that does not exist.
+    NotFound,
+    /// A reference names another stream or namespace.
+    CrossStream,
+    /// The chain loops.
+    Circular,
+}
+
+/// oc's `FollowTagReference`: the tag a chain of same-stream istag references ends at, its
+/// spec tag, and whether at least one reference was followed.
+pub fn follow_tag_reference_checked<'a>(
+    stream: &'a ImageStream,
+    tag: &str,
+) -> Result<(String, &'a TagReference, bool), FollowError> {
     let mut tag = tag.to_owned();
     let mut multiple = false;
     let mut seen = BTreeSet::new();
@@ -101,27 +115,34 @@ pub fn follow_tag_reference(stream: &ImageStream, tag: &str) -> Option<(String, 
     let name = stream.metadata.name.as_deref().unwrap_or("");
     loop {
         if !seen.insert(tag.clone()) {
-            return None;
+            return Err(FollowError::Circular);
         }
-        let t = spec_tag(stream, &tag)?;
+        let t = spec_tag(stream, &tag).ok_or(FollowError::NotFound)?;
         let Some(from) = t.from.as_ref().filter(|f| f.kind == "ImageStreamTag") else {
-            return Some((tag, multiple));
+            return Ok((tag, t, multiple));
         };
-        let from_ns = from.namespace.as_str();
-        if !from_ns.is_empty() && from_ns != ns {
-            return None;
+        if !from.namespace.is_empty() && from.namespace != ns {
+            return Err(FollowError::CrossStream);
         }
-        let from_name = from.name.as_str();
-        if let Some((stream_name, target)) = from_name.split_once(':') {
+        if from.name.contains(':') {
+            // library-go SplitImageStreamTag; "name:" means "name:latest".
+            let (stream_name, target) = from.name.split_once(':').unwrap_or_default();
             if stream_name != name {
-                return None;
+                return Err(FollowError::CrossStream);
             }
-            tag = target.to_owned();
+            tag = if target.is_empty() { "latest" } else { target }.to_owned();
         } else {
-            tag = from_name.to_owned();
+            tag = from.name.clone();
         }
         multiple = true;
     }
+}
+
+/// [`follow_tag_reference_checked`] without the details: `None` when the chain is broken.
+pub fn follow_tag_reference(stream: &ImageStream, tag: &str) -> Option<(String, bool)> {
+    follow_tag_reference_checked(stream, tag)
+        .ok()
+        .map(|(t, _, multiple)| (t, multiple))
 }
 
 /// The generation of `tag` the import controller has seen (oc `latestObservedTagGeneration`).

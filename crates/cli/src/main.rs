@@ -10,12 +10,12 @@ use clap::{CommandFactory, Parser, Subcommand};
 #[allow(dead_code)]
 mod client;
 mod cmd;
+mod describe;
 #[allow(dead_code)]
 mod error;
 #[allow(dead_code)]
 mod output;
 mod serve_cmd;
-#[allow(dead_code)] // until `get` and `describe` use it
 mod tabwriter;
 
 use client::{Client, ClientFlags};
@@ -72,6 +72,14 @@ enum Command {
     /// Output shell completion code for the specified shell (bash, zsh or fish).
     Completion(cmd::completion::CompletionArgs),
     // The image commands (`tag`, `import-image`, `describe`, `set`) are added below.
+    /// Tag existing images into image streams.
+    Tag(cmd::tag::TagArgs),
+    /// Show details of a specific resource or group of resources.
+    Describe(cmd::describe::DescribeArgs),
+    /// Import images from a container image registry.
+    ImportImage(cmd::import_image::ImportImageArgs),
+    /// Update fields of objects (`set image-lookup`).
+    Set(cmd::set::SetArgs),
 }
 
 fn main() -> ExitCode {
@@ -127,6 +135,10 @@ async fn run(flags: &ClientFlags, command: Command) -> Result<(), CliError> {
                 Command::Projects(a) => cmd::project::run_projects(&client, a).await,
                 Command::Auth(a) => cmd::auth::run(&client, a).await,
                 Command::Policy(a) => cmd::policy::run(&client, a).await,
+                Command::Tag(a) => cmd::tag::run(&client, a).await,
+                Command::Describe(a) => cmd::describe::run(&client, a).await,
+                Command::ImportImage(a) => cmd::import_image::run(&client, a).await,
+                Command::Set(a) => cmd::set::run(&client, a).await,
                 _ => unreachable!("dispatched above"),
             }
         }

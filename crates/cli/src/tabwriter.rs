@@ -40,7 +40,6 @@ pub const GET: TabWriterConfig = TabWriterConfig {
 };
 
 /// `oc set image-lookup` / `set triggers` tables: `NewWriter(out, 0, 2, 2, ' ', 0)`.
-#[allow(dead_code)] // until `set image-lookup` lands
 pub const SET: TabWriterConfig = TabWriterConfig {
     min_width: 0,
     tab_width: 2,
