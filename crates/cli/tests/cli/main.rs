@@ -3,3 +3,7 @@
 mod harness;
 
 mod basics;
+mod describe;
+mod image_lookup;
+mod import_image;
+mod tag;
