@@ -38,6 +38,14 @@ pub async fn run(client: &Client, args: DescribeArgs) -> Result<(), CliError> {
         let names = match name {
             Some(n) => vec![n],
             None => match list_names(client, rt).await {
+                Ok(n) if n.is_empty() => {
+                    if rt.namespaced {
+                        eprintln!("No resources found in {} namespace.", client.namespace());
+                    } else {
+                        eprintln!("No resources found");
+                    }
+                    continue;
+                }
                 Ok(n) => n,
                 Err(e) => {
                     errors.push(e);

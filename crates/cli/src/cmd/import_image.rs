@@ -239,11 +239,8 @@ pub async fn run(client: &Client, a: ImportImageArgs) -> Result<(), CliError> {
     }
     eprint!("{errors}");
     let _ = std::io::stderr().flush();
-    if a.output == "name" {
-        println!("imagestream.image.openshift.io/{name}");
-    } else {
-        println!("imagestream.image.openshift.io/{name} {message}");
-    }
+    // `-o name` is the default printer: the message rides along as the "operation".
+    println!("imagestream.image.openshift.io/{name} {message}");
     finish(&result)
 }
 

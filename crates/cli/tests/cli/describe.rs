@@ -116,6 +116,9 @@ fn describe_errors() {
         out.fails(),
         "Error from server (NotFound): imagestreams.image.openshift.io \"missing\" not found\n"
     );
+    let out = s.run(&["describe", "is"]);
+    assert_eq!(out.ok(), "");
+    assert_eq!(out.stderr, "No resources found in default namespace.\n");
     let out = s.run(&["describe", "istag/python"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
