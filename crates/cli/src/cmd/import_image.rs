@@ -40,7 +40,7 @@ pub struct ImportImageArgs {
     #[arg(long)]
     pub scheduled: bool,
     /// Allow HTTP or self-signed certificates (overrides the stream's insecure annotation).
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub insecure: Option<bool>,
     /// `source` or `local`: whether pulls go through the integrated registry.
     #[arg(long = "reference-policy")]

@@ -31,7 +31,7 @@ pub struct ImageLookupArgs {
     names: Vec<String>,
     /// Whether the image stream resolves image names (`--enabled=false` turns it off).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1,
-          default_missing_value = "true")]
+          require_equals = true, default_missing_value = "true")]
     enabled: bool,
     /// Print the current setting of the named (or all) image streams.
     #[arg(long)]

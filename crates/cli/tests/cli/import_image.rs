@@ -49,7 +49,8 @@ fn confirm_single_tag_then_reimport() {
     assert!(text.ends_with("Docker Labels:\t<none>\n\n\n"), "{text}");
 
     // Re-importing an existing tag needs no --confirm and keeps the tag's insecure flag.
-    let out = s.run(&["import-image", "python:3.5"]);
+    // (`--insecure` takes no separate value, like Go's bool flags.)
+    let out = s.run(&["import-image", "--insecure", "python:3.5"]);
     assert!(
         out.ok()
             .starts_with("imagestream.image.openshift.io/python imported\n\n"),
