@@ -276,18 +276,18 @@ pub async fn run(client: &Client, a: TagArgs) -> Result<(), CliError> {
         let istag_name = format!("{name}:{tag}");
         match &source {
             None => {
-                retry_on_conflict(|| async {
-                    client
-                        .delete(&resource_path(
-                            GROUP,
-                            "imagestreamtags",
-                            Some(ns),
-                            Some(&istag_name),
-                        ))
-                        .await
+                let path = resource_path(GROUP, "imagestreamtags", Some(ns), Some(&istag_name));
+                let message = retry_on_conflict(|| async {
+                    match client.delete(&path).await {
+                        Ok(_) => Ok(format!("Deleted tag {ns}/{name_tag}.")),
+                        Err(e) if is_unsupported(&e) => {
+                            legacy_delete(client, ns, &name, &tag, name_tag).await
+                        }
+                        Err(e) => Err(e),
+                    }
                 })
                 .await?;
-                println!("Deleted tag {ns}/{name_tag}.");
+                println!("{message}");
             }
             Some(src) => {
                 let body = istag_body(&a, src, ns, name_tag, &tag, &namespace);
@@ -295,8 +295,16 @@ pub async fn run(client: &Client, a: TagArgs) -> Result<(), CliError> {
                 let collection = resource_path(GROUP, "imagestreamtags", Some(ns), None);
                 retry_on_conflict(|| async {
                     match client.put(&path, &body).await {
-                        Ok(v) => Ok(v),
-                        Err(e) if falls_back_to_create(&e) => client.post(&collection, &body).await,
+                        Ok(_) => Ok(String::new()),
+                        Err(e) if falls_back_to_create(&e) => {
+                            match client.post(&collection, &body).await {
+                                Ok(_) => Ok(String::new()),
+                                Err(e) if is_unsupported(&e) => {
+                                    legacy_set(client, ns, &name, &body["tag"]).await
+                                }
+                                Err(e) => Err(e),
+                            }
+                        }
                         Err(e) => Err(e),
                     }
                 })
@@ -310,17 +318,106 @@ pub async fn run(client: &Client, a: TagArgs) -> Result<(), CliError> {
 
 /// Whether a failed PUT should be retried as a POST (the tag or stream does not exist yet).
 fn falls_back_to_create(e: &CliError) -> bool {
-    matches!(
-        e.reason(),
-        Some("NotFound" | "Forbidden" | "MethodNotAllowed")
-    ) || matches!(e.code(), Some(403..=405))
+    e.is_not_found() || is_unsupported(e)
+}
+
+/// Forbidden or MethodNotSupported: the server may not offer the ImageStreamTag verb, so oc
+/// falls back to editing the image stream itself.
+fn is_unsupported(e: &CliError) -> bool {
+    matches!(e.reason(), Some("Forbidden" | "MethodNotAllowed"))
+        || matches!(e.code(), Some(403 | 405))
+}
+
+/// The legacy way to set a tag: edit `spec.tags` of the stream (creating the stream if needed).
+async fn legacy_set(
+    client: &Client,
+    ns: &str,
+    name: &str,
+    tag_ref: &Value,
+) -> Result<String, CliError> {
+    let path = resource_path(GROUP, "imagestreams", Some(ns), Some(name));
+    let (mut stream, exists) = match client.get(&path).await {
+        Ok(v) => (v, true),
+        Err(e) if e.is_not_found() => (
+            json!({"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+                   "metadata": {"name": name}, "spec": {}}),
+            false,
+        ),
+        Err(e) => return Err(e),
+    };
+    let tag = tag_ref["name"].as_str().unwrap_or_default().to_owned();
+    let mut tag_ref = tag_ref.clone();
+    let tags = stream["spec"]["tags"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let old = tags.iter().position(|t| t["name"] == tag.as_str());
+    if let Some(i) = old
+        && tags[i].get("generation").is_none_or(Value::is_null)
+    {
+        // Servers without tag generations re-import only when the check annotation is gone.
+        if let Some(a) = stream["metadata"]["annotations"].as_object_mut() {
+            a.remove("openshift.io/image.dockerRepositoryCheck");
+        }
+        if let Some(o) = tag_ref.as_object_mut() {
+            o.remove("generation");
+        }
+    }
+    let mut tags = tags;
+    match old {
+        Some(i) => tags[i] = tag_ref,
+        None => tags.push(tag_ref),
+    }
+    stream["spec"]["tags"] = Value::Array(tags);
+    if exists {
+        client.put(&path, &stream).await?;
+    } else {
+        client
+            .post(
+                &resource_path(GROUP, "imagestreams", Some(ns), None),
+                &stream,
+            )
+            .await?;
+    }
+    Ok(String::new())
+}
+
+/// The legacy way to delete a tag: remove it from `spec.tags` of the stream.
+async fn legacy_delete(
+    client: &Client,
+    ns: &str,
+    name: &str,
+    tag: &str,
+    name_tag: &str,
+) -> Result<String, CliError> {
+    let path = resource_path(GROUP, "imagestreams", Some(ns), Some(name));
+    let mut stream = match client.get(&path).await {
+        Ok(v) => v,
+        Err(e) if e.is_not_found() => {
+            return Ok(format!("Image stream {} does not exist.", go_quote(name)));
+        }
+        Err(e) => return Err(e),
+    };
+    let tags = stream["spec"]["tags"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !tags.iter().any(|t| t["name"] == tag) {
+        return Err(CliError::msg(format!(
+            "destination tag {ns}/{name_tag} does not exist.\n"
+        )));
+    }
+    let kept: Vec<Value> = tags.into_iter().filter(|t| t["name"] != tag).collect();
+    stream["spec"]["tags"] = Value::Array(kept);
+    client.put(&path, &stream).await?;
+    Ok(format!("Deleted tag {ns}/{name_tag}."))
 }
 
 /// client-go's `RetryOnConflict` with `DefaultRetry` (5 attempts) on 409 Conflict.
-async fn retry_on_conflict<F, Fut>(mut f: F) -> Result<Value, CliError>
+async fn retry_on_conflict<T, F, Fut>(mut f: F) -> Result<T, CliError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Value, CliError>>,
+    Fut: std::future::Future<Output = Result<T, CliError>>,
 {
     let mut attempt = 0;
     loop {
