@@ -1,7 +1,7 @@
 //! `tagplane describe is|istag|isimage|image` (spec cli §A3, §A4) against a real server with
 //! images imported from a real registry. Relative times are replaced by `<T>` before comparing.
 
-use crate::harness::{Registry, Server};
+use crate::harness::{Registry, Server, eventually};
 
 /// Replace go-units relative times (`Less than a second`, `5 seconds`, `About a minute`, …)
 /// and RFC 3339 timestamps with placeholders.
@@ -124,5 +124,60 @@ fn describe_errors() {
     assert!(
         out.stderr.starts_with("Error from server (BadRequest): "),
         "{out:?}"
+    );
+}
+
+/// The §A3 example shape: a tag imported by the server with the `local` reference policy on a
+/// server that knows its registry host name.
+#[test]
+fn describe_local_reference_policy_with_registry_hostname() {
+    let Some(reg) = Registry::start() else { return };
+    let internal = "image-registry.openshift-image-registry.svc:5000";
+    let s = Server::start_with(&["--registry-hostname", internal]);
+    let d = reg.push("org/app", "1.0", "app 1.0");
+    let from = format!("{}/org/app:1.0", reg.host);
+    s.run(&[
+        "tag",
+        &from,
+        "myapp:upstream",
+        "--insecure",
+        "--reference-policy=local",
+    ])
+    .ok();
+    let event = format!("  * {}/org/app@{d}\n", reg.host);
+    eventually("the tag to be imported", || {
+        let out = s.run(&["describe", "is/myapp"]);
+        out.stdout.contains(&event).then_some(())
+    });
+    let out = s.run(&["describe", "is/myapp"]);
+    let want = format!(
+        "Name:\t\t\tmyapp\n\
+         Namespace:\t\tdefault\n\
+         Created:\t\t<T> ago\n\
+         Labels:\t\t\t<none>\n\
+         Annotations:\t\topenshift.io/image.dockerRepositoryCheck=<TIME>\n\
+         Image Repository:\t{internal}/default/myapp\n\
+         Image Lookup:\t\tlocal=false\n\
+         Unique Images:\t\t1\n\
+         Tags:\t\t\t1\n\
+         \n\
+         upstream\n\
+         \x20 tagged from {from}\n\
+         \x20   will use insecure HTTPS or HTTP connections\n\
+         \x20   prefer registry pullthrough when referencing this tag\n\
+         \n\
+         \x20 * {}/org/app@{d}\n\
+         \x20     <T> ago\n",
+        reg.host
+    );
+    assert_eq!(normalize(out.ok()), want);
+    // The istag's image reference is resolved through the integrated registry (Local policy).
+    let out = s.run(&["describe", "istag/myapp:upstream"]);
+    let text = normalize(out.ok());
+    assert!(
+        text.starts_with(&format!(
+            "Image Name:\t{d}\nDocker Image:\t{internal}/default/myapp@{d}\n"
+        )),
+        "{text}"
     );
 }

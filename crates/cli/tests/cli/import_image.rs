@@ -247,3 +247,63 @@ fn decision_table_errors() {
         "error: the image stream does not currently import an entire Docker repository, pass --confirm to update\n"
     );
 }
+
+#[test]
+fn all_with_tag_limit_reports_additional_tags() {
+    let Some(reg) = Registry::start() else { return };
+    let s = Server::start_with(&["--max-images-bulk-imported-per-repository", "1"]);
+    for t in ["3.5", "3.6", "latest"] {
+        reg.push("library/python", t, t);
+    }
+    let from = format!("{}/library/python", reg.host);
+    let out = s.run(&[
+        "import-image",
+        "python",
+        "--from",
+        &from,
+        "--confirm",
+        "--all",
+        "--insecure",
+    ]);
+    let text = normalize(out.ok());
+    assert!(text.contains("Tags:\t\t\t1\n\nlatest\n"), "{text}");
+    assert!(
+        text.ends_with(
+            "\n\ninfo: The remote repository contained 2 additional tags which were not imported: 3.6, 3.5\n\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn insecure_annotation_and_flag_override() {
+    let Some(reg) = Registry::start() else { return };
+    let s = Server::start();
+    reg.push("library/python", "3.5", "python 3.5");
+    let from = format!("{}/library/python:3.5", reg.host);
+    let (code, body) = s.http(
+        "POST",
+        "/apis/image.openshift.io/v1/namespaces/default/imagestreams",
+        Some(
+            r#"{"apiVersion":"image.openshift.io/v1","kind":"ImageStream","metadata":{"name":"python","annotations":{"openshift.io/image.insecureRepository":"true"}}}"#,
+        ),
+    );
+    assert_eq!(code, 201, "{body}");
+    // --insecure=false overrides the stream's annotation: the plain-HTTP registry is refused.
+    let out = s.run(&[
+        "import-image",
+        "python:3.5",
+        "--from",
+        &from,
+        "--insecure=false",
+    ]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.starts_with("error: tag 3.5 failed: "), "{out:?}");
+    // A new tag needs no --confirm when --from is given; the annotation allows HTTP.
+    let out = s.run(&["import-image", "python:3.5", "--from", &from]);
+    assert!(
+        out.ok()
+            .starts_with("imagestream.image.openshift.io/python imported\n\n"),
+        "{out:?}"
+    );
+}
