@@ -39,6 +39,18 @@ impl CliError {
         CliError::Message(message.into())
     }
 
+    /// Prefix the message with `context` (kubectl's `error when creating "FILE": …`).
+    pub fn context(self, context: &str) -> CliError {
+        match self {
+            CliError::Api(mut s) => {
+                s.message = Some(format!("{context}: {}", s.message.unwrap_or_default()));
+                CliError::Api(s)
+            }
+            CliError::Message(m) => CliError::Message(format!("{context}: {m}")),
+            other => other,
+        }
+    }
+
     /// The HTTP code when this is a server `Status`.
     pub fn code(&self) -> Option<i32> {
         match self {

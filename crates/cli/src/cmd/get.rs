@@ -1,8 +1,15 @@
 //! `tagplane get`: list or fetch resources through the server's Table, or print them as
 //! YAML/JSON/names/JSONPath; `-w` watches (spec §A5).
 
+use futures_util::StreamExt;
+use serde_json::Value;
+
 use crate::client::Client;
+use crate::client::resources::{self, ResourceType};
 use crate::error::CliError;
+use crate::output::printer::{self, OutputFormat, TableOptions};
+
+const COMMAND: &str = "tagplane get";
 
 /// Arguments of `get`.
 #[derive(Debug, clap::Args)]
@@ -21,9 +28,288 @@ pub struct GetArgs {
     /// Selector (label query) to filter on.
     #[arg(short = 'l', long)]
     pub selector: Option<String>,
+    /// When printing, don't print headers.
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+/// What one `get` asks for: a type and either names or the whole collection.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The type.
+    pub rt: &'static ResourceType,
+    /// Names; empty means "list".
+    pub names: Vec<String>,
+}
+
+/// Parse `TYPE[,TYPE] [NAME…]` or `TYPE/NAME…` into targets (consecutive same-type names are
+/// grouped).
+pub fn parse_targets(args: &[String], command: &str) -> Result<Vec<Target>, CliError> {
+    let Some(first) = args.first() else {
+        return Err(CliError::usage(command, "Required resource not specified."));
+    };
+    let mut targets: Vec<Target> = Vec::new();
+    if first.contains('/') {
+        for a in args {
+            let Some((t, name)) = a.split_once('/') else {
+                return Err(CliError::msg(format!(
+                    "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. '{} resource/<resource_name>' instead of '{} resource resource/<resource_name>'",
+                    command, command
+                )));
+            };
+            if name.is_empty() {
+                return Err(CliError::msg(
+                    "arguments in resource/name form must have a single resource and name",
+                ));
+            }
+            let rt = resources::resolve(t)?;
+            match targets.last_mut() {
+                Some(last) if std::ptr::eq(last.rt, rt) => last.names.push(name.to_owned()),
+                _ => targets.push(Target {
+                    rt,
+                    names: vec![name.to_owned()],
+                }),
+            }
+        }
+        return Ok(targets);
+    }
+    if args[1..].iter().any(|a| a.contains('/')) {
+        return Err(CliError::msg(format!(
+            "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. '{command} resource/<resource_name>' instead of '{command} resource resource/<resource_name>'"
+        )));
+    }
+    for t in first.split(',').filter(|t| !t.is_empty()) {
+        targets.push(Target {
+            rt: resources::resolve(t)?,
+            names: args[1..].to_vec(),
+        });
+    }
+    Ok(targets)
 }
 
 /// Run `get`.
-pub async fn run(_client: &Client, _args: GetArgs) -> Result<(), CliError> {
-    Err(CliError::msg("get is not implemented yet"))
+pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
+    let format = OutputFormat::parse(args.output.as_deref(), COMMAND, true)?;
+    let targets = parse_targets(&args.args, COMMAND)?;
+    if args.selector.is_some() && targets.iter().any(|t| !t.names.is_empty()) {
+        return Err(CliError::msg(
+            "name cannot be provided when a selector is specified",
+        ));
+    }
+    let ns = (!args.all_namespaces).then(|| client.namespace().to_owned());
+    let mut query: Vec<(&str, &str)> = Vec::new();
+    if let Some(sel) = &args.selector {
+        query.push(("labelSelector", sel.as_str()));
+    }
+    if args.watch {
+        return watch(client, &args, &format, &targets, ns.as_deref(), &query).await;
+    }
+    let single = targets.len() == 1 && targets[0].names.len() == 1;
+    let several_types = targets.len() > 1;
+    let mut errors: Vec<CliError> = Vec::new();
+    let mut out = String::new();
+
+    if format.prints_objects() {
+        let mut objects = Vec::new();
+        for t in &targets {
+            if t.names.is_empty() {
+                let list = client
+                    .get_query(&t.rt.path(ns.as_deref(), None), &query)
+                    .await?;
+                for item in list
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+                {
+                    objects.push(printer::with_type(item, t.rt));
+                }
+            } else {
+                for name in &t.names {
+                    match client.get(&t.rt.path(ns.as_deref(), Some(name))).await {
+                        Ok(o) => objects.push(printer::with_type(o, t.rt)),
+                        Err(e) if single => return Err(e),
+                        Err(e) => errors.push(e),
+                    }
+                }
+            }
+        }
+        out.push_str(&printer::print_objects(&format, objects, single)?);
+        print!("{out}");
+        return finish(errors);
+    }
+
+    let mut rows_total = 0;
+    let mut blocks: Vec<String> = Vec::new();
+    for t in &targets {
+        let opts = TableOptions {
+            wide: matches!(format, OutputFormat::Wide),
+            namespace_column: args.all_namespaces && t.rt.namespaced,
+            headers: !args.no_headers,
+            kind_prefix: several_types.then_some(t.rt),
+        };
+        let mut lines: Vec<String> = Vec::new();
+        if t.names.is_empty() {
+            let table = table_query(client, &t.rt.path(ns.as_deref(), None), &query).await?;
+            if printer::row_count(&table) > 0 {
+                rows_total += printer::row_count(&table);
+                lines = printer::table_lines(&table, opts);
+            }
+        } else {
+            let mut header_done = false;
+            for name in &t.names {
+                match client
+                    .get_table(&t.rt.path(ns.as_deref(), Some(name)))
+                    .await
+                {
+                    Ok(table) => {
+                        rows_total += printer::row_count(&table);
+                        let mut l = printer::table_lines(
+                            &table,
+                            TableOptions {
+                                headers: opts.headers && !header_done,
+                                ..opts
+                            },
+                        );
+                        header_done = header_done || opts.headers;
+                        lines.append(&mut l);
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        if !lines.is_empty() && (lines.len() > 1 || args.no_headers) {
+            blocks.push(printer::align(&lines));
+        }
+    }
+    print!("{}", blocks.join("\n"));
+    if rows_total == 0 && errors.is_empty() {
+        match &ns {
+            Some(n) if targets.iter().any(|t| t.rt.namespaced) => {
+                eprintln!("No resources found in {n} namespace.")
+            }
+            _ => eprintln!("No resources found"),
+        }
+    }
+    finish(errors)
+}
+
+async fn table_query(
+    client: &Client,
+    path: &str,
+    query: &[(&str, &str)],
+) -> Result<Value, CliError> {
+    client
+        .request_accept(
+            reqwest::Method::GET,
+            path,
+            query,
+            None,
+            None,
+            crate::client::TABLE_ACCEPT,
+        )
+        .await
+}
+
+fn finish(errors: Vec<CliError>) -> Result<(), CliError> {
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.into_iter().next().expect("one error")),
+        _ => Err(CliError::Many(errors)),
+    }
+}
+
+/// `get -w`: print the current state, then one line (or object) per change until the server
+/// ends the watch.
+async fn watch(
+    client: &Client,
+    args: &GetArgs,
+    format: &OutputFormat,
+    targets: &[Target],
+    ns: Option<&str>,
+    query: &[(&str, &str)],
+) -> Result<(), CliError> {
+    if targets.len() != 1 || targets[0].names.len() > 1 {
+        return Err(CliError::msg(format!(
+            "watch is only supported on individual resources and resource collections, but {} resources were found",
+            targets.iter().map(|t| t.names.len().max(1)).sum::<usize>()
+        )));
+    }
+    let t = &targets[0];
+    let path = t.rt.path(ns, None);
+    let field;
+    let mut q: Vec<(&str, &str)> = query.to_vec();
+    if let Some(name) = t.names.first() {
+        field = format!("metadata.name={name}");
+        q.push(("fieldSelector", field.as_str()));
+    }
+    let opts = TableOptions {
+        wide: matches!(format, OutputFormat::Wide),
+        namespace_column: args.all_namespaces && t.rt.namespaced,
+        headers: !args.no_headers,
+        kind_prefix: None,
+    };
+    let mut header_printed = args.no_headers;
+    let rv;
+    if format.prints_objects() {
+        let list = client.get_query(&path, &q).await?;
+        rv = list
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        for item in list
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
+            print!(
+                "{}",
+                printer::print_objects(format, vec![printer::with_type(item, t.rt)], true)?
+            );
+        }
+    } else {
+        let table = table_query(client, &path, &q).await?;
+        rv = table
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        if printer::row_count(&table) > 0 {
+            print!("{}", printer::align(&printer::table_lines(&table, opts)));
+            header_printed = true;
+        }
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let mut wq = q.clone();
+    if !rv.is_empty() {
+        wq.push(("resourceVersion", rv.as_str()));
+    }
+    let mut events = client.watch(&path, &wq, !format.prints_objects()).await?;
+    while let Some(ev) = events.next().await {
+        let ev = ev?;
+        if ev.kind == "BOOKMARK" {
+            continue;
+        }
+        if format.prints_objects() {
+            print!(
+                "{}",
+                printer::print_objects(format, vec![printer::with_type(ev.object, t.rt)], true)?
+            );
+        } else {
+            let lines = printer::table_lines(
+                &ev.object,
+                TableOptions {
+                    headers: !header_printed,
+                    ..opts
+                },
+            );
+            header_printed = true;
+            print!("{}", printer::align(&lines));
+        }
+        let _ = std::io::stdout().flush();
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub mod describe;
 pub mod get;
 pub mod import_image;
 pub mod login;
+pub mod manifest;
 pub mod patch;
 pub mod policy;
 pub mod project;

@@ -4,6 +4,7 @@ mod harness;
 
 mod basics;
 mod describe;
+mod get;
 mod image_lookup;
 mod import_image;
 mod tag;
