@@ -22,6 +22,12 @@ pub fn run(args: CompletionArgs, mut command: clap::Command) -> Result<(), CliEr
             ));
         }
     };
-    clap_complete::generate(shell, &mut command, "tagplane", &mut std::io::stdout());
-    Ok(())
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "tagplane", &mut script);
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(&script).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
