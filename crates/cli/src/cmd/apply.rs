@@ -337,7 +337,7 @@ pub async fn run_replace(client: &Client, args: ReplaceArgs) -> Result<(), CliEr
                     }
                 }
                 Err(e) => {
-                    errors.push(e);
+                    errors.push(e.context(&format!("error when replacing \"{}\"", m.source)));
                     continue;
                 }
             }

@@ -29,6 +29,12 @@ pub fn peer(binary: &str) -> Option<PathBuf> {
     found
 }
 
+/// The binary that runs `serve`: `TAGPLANE_TEST_SERVE_BIN` when set (to try the client
+/// against another build of the server), else the binary under test.
+pub fn serve_bin() -> String {
+    std::env::var("TAGPLANE_TEST_SERVE_BIN").unwrap_or_else(|_| BIN.to_owned())
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -85,7 +91,8 @@ impl Server {
         let work = tempfile::tempdir().unwrap();
         let addr = format!("127.0.0.1:{}", free_port());
         let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-        let child = Command::new(BIN)
+        let tls = extra.contains(&"--tls");
+        let child = Command::new(serve_bin())
             .arg("serve")
             .arg("--listen")
             .arg(&addr)
@@ -100,7 +107,7 @@ impl Server {
             .spawn()
             .unwrap();
         let mut s = Server {
-            url: format!("http://{addr}"),
+            url: format!("{}://{addr}", if tls { "https" } else { "http" }),
             dir,
             work,
             child,
@@ -112,9 +119,13 @@ impl Server {
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if get_status(&format!("{}/readyz", self.url)).ok() == Some(200)
-                && self.kubeconfig().exists()
-            {
+            let ready = if self.url.starts_with("https://") {
+                self.kubeconfig().exists() && self.run(&["get", "ns", "-o", "name"]).code == 0
+            } else {
+                get_status(&format!("{}/readyz", self.url)).ok() == Some(200)
+                    && self.kubeconfig().exists()
+            };
+            if ready {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -141,7 +152,9 @@ impl Server {
 
     /// `host:port` of the server.
     pub fn host(&self) -> &str {
-        self.url.trim_start_matches("http://")
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
     }
 
     /// Run `tagplane ARGS` with `KUBECONFIG` set to the admin kubeconfig.
@@ -245,6 +258,7 @@ pub fn http(
     body: Option<&str>,
     token: Option<&str>,
 ) -> (u16, String) {
+    assert!(base.starts_with("http://"), "plain HTTP only: {base}");
     let addr = base.trim_start_matches("http://");
     raw_http(addr, method, path, body, token).unwrap()
 }

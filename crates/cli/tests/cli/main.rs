@@ -7,4 +7,5 @@ mod describe;
 mod get;
 mod image_lookup;
 mod import_image;
+mod objects;
 mod tag;
