@@ -8,4 +8,6 @@ mod get;
 mod image_lookup;
 mod import_image;
 mod objects;
+mod secrets;
 mod tag;
+mod whoami;
