@@ -114,7 +114,15 @@ pub fn write_path(flags: &ClientFlags) -> std::path::PathBuf {
 
 /// Run `login`.
 pub async fn run(flags: &ClientFlags, args: LoginArgs) -> Result<(), CliError> {
-    let loaded = kubeconfig::load(flags.kubeconfig.as_deref())?;
+    // `--kubeconfig` may name a file that login is about to create.
+    let flag = flags.kubeconfig.as_deref().filter(|p| p.exists());
+    let loaded = match (flag, &flags.kubeconfig) {
+        (None, Some(_)) => kubeconfig::LoadedConfig {
+            config: kubeconfig::Kubeconfig::empty(),
+            write_path: write_path(flags),
+        },
+        _ => kubeconfig::load(flag)?,
+    };
     let cfg = &loaded.config;
     let current = cfg
         .context(&cfg.current_context)

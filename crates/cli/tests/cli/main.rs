@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod access;
 mod basics;
 mod describe;
 mod get;
