@@ -235,3 +235,27 @@ fn parse_ref(spec: &str) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn command_paths_for_usage_errors() {
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(command_path(&argv("tagplane get -x")), "tagplane get");
+        assert_eq!(
+            command_path(&argv("tagplane create secret docker-registry a --bogus")),
+            "tagplane create secret docker-registry"
+        );
+        assert_eq!(
+            command_path(&argv("tagplane -n x policy add-role-to-user")),
+            "tagplane policy add-role-to-user"
+        );
+    }
+}

@@ -146,8 +146,8 @@ impl Client {
             .clone()
             .or_else(|| context.namespace.clone().filter(|n| !n.is_empty()))
             .unwrap_or_else(|| "default".to_owned());
-        // A `--server` override drops the kubeconfig's CA (kubectl does the same when the
-        // cluster differs); explicit flags win.
+        // The cluster's CA and insecure setting stay with a `--server` override (as in
+        // client-go); explicit flags win.
         let mut tls = TlsOptions {
             insecure: flags.insecure_skip_tls_verify
                 || cluster.insecure_skip_tls_verify.unwrap_or(false),
@@ -466,7 +466,18 @@ impl Client {
                 "The connection to the server {host} was refused - did you specify the right host or port?"
             ));
         }
-        if chain.contains("certificate") || chain.contains("UnknownIssuer") {
+        if chain.contains("UnknownIssuer") {
+            return CliError::Raw(
+                "Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority"
+                    .to_owned(),
+            );
+        }
+        if chain.contains("NotValidForName") {
+            return CliError::Raw(format!(
+                "Unable to connect to the server: tls: failed to verify certificate: x509: certificate is not valid for {host}"
+            ));
+        }
+        if chain.contains("certificate") {
             return CliError::Raw(format!(
                 "Unable to connect to the server: tls: failed to verify certificate: {chain}"
             ));

@@ -287,7 +287,7 @@ pub async fn run(flags: &ClientFlags, args: LoginArgs) -> Result<(), CliError> {
 
 fn tls_hint(e: CliError) -> CliError {
     match &e {
-        CliError::Raw(m) if m.contains("certificate") => CliError::msg(
+        CliError::Raw(m) if m.contains("signed by unknown authority") => CliError::msg(
             "The server uses a certificate signed by unknown authority. You may need to use the --certificate-authority flag to provide the path to a certificate file for the certificate authority, or --insecure-skip-tls-verify to bypass the certificate check and use insecure connections.",
         ),
         _ => e,

@@ -405,6 +405,24 @@ fn login_over_tls_needs_the_ca() {
         None,
     );
     assert!(out.ok().starts_with("Logged into \"https://"), "{out:?}");
+    let out = run_tagplane(
+        &[
+            "get",
+            "is",
+            "--server",
+            &s.url,
+            "--token",
+            &token,
+            "--kubeconfig",
+            "/dev/null",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(
+        out.fails(),
+        "Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority\n"
+    );
     // The CA is remembered.
     let out = run_tagplane(&["get", "is", "--kubeconfig", kc], &[], None);
     assert_eq!(out.stderr, "No resources found in default namespace.\n");
