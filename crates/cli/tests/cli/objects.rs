@@ -386,6 +386,32 @@ fn kubectl_shares_the_kubeconfig_and_objects() {
             .collect()
     };
     assert_eq!(words(&theirs), words(&ours));
+    // Byte for byte: object formats, empty lists and errors.
+    let both = |args: &[&str]| {
+        let k = std::process::Command::new(&kubectl)
+            .args(args)
+            .env("KUBECONFIG", s.kubeconfig())
+            .env("HOME", s.work.path())
+            .output()
+            .unwrap();
+        let t = s.run(args);
+        assert_eq!(
+            (
+                String::from_utf8_lossy(&k.stdout).into_owned(),
+                String::from_utf8_lossy(&k.stderr).into_owned(),
+                k.status.code().unwrap()
+            ),
+            (t.stdout.clone(), t.stderr.clone(), t.code),
+            "kubectl and tagplane differ for {args:?}"
+        );
+    };
+    both(&["get", "is", "web", "-o", "yaml"]);
+    both(&["get", "is", "-o", "json"]);
+    both(&["get", "is", "-o", "name"]);
+    both(&["get", "is", "-o", "jsonpath={.items[*].spec.tags[*].name}"]);
+    both(&["get", "is", "nope"]);
+    both(&["get", "images"]);
+    both(&["get", "is", "-n", "empty"]);
     // An object kubectl created is visible to tagplane.
     kubectl_run(&["create", "namespace", "from-kubectl"]);
     let out = s.run(&["get", "ns", "from-kubectl", "-o", "name"]);
