@@ -105,19 +105,20 @@ async fn apply_one(
     print_result(format, patched, &m.display(), "configured")
 }
 
-/// The object with the last-applied annotation set to its own compact JSON (without the
-/// annotation).
+/// The object with the last-applied annotation set to its own compact JSON, as kubectl writes
+/// it: without the annotation itself but with `metadata.annotations` present (`{}` when the
+/// file has none), keys sorted, a newline at the end.
 pub fn with_last_applied(obj: &Value) -> Result<Value, CliError> {
     let mut bare = obj.clone();
-    if let Some(a) = bare
-        .pointer_mut("/metadata/annotations")
-        .and_then(Value::as_object_mut)
-    {
-        a.remove(LAST_APPLIED);
-        if a.is_empty()
-            && let Some(meta) = bare.get_mut("metadata").and_then(Value::as_object_mut)
-        {
-            meta.remove("annotations");
+    if let Some(meta) = bare.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = meta
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Map::new()));
+        match annotations.as_object_mut() {
+            Some(a) => {
+                a.remove(LAST_APPLIED);
+            }
+            None => *annotations = Value::Object(Map::new()),
         }
     }
     let text = serde_json::to_string(&bare)? + "\n";
@@ -393,7 +394,7 @@ mod tests {
         let w = with_last_applied(&o).unwrap();
         assert_eq!(
             w["metadata"]["annotations"][LAST_APPLIED],
-            "{\"kind\":\"ImageStream\",\"metadata\":{\"name\":\"a\"}}\n"
+            "{\"kind\":\"ImageStream\",\"metadata\":{\"annotations\":{},\"name\":\"a\"}}\n"
         );
         assert_eq!(with_last_applied(&w).unwrap(), w);
     }

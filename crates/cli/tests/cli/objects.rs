@@ -386,6 +386,13 @@ fn kubectl_shares_the_kubeconfig_and_objects() {
             .collect()
     };
     assert_eq!(words(&theirs), words(&ours));
+    // The annotation is the one kubectl writes: after a kubectl apply of the same file there
+    // is nothing left to change.
+    kubectl_run(&["apply", "-f", &web]);
+    assert_eq!(
+        s.run(&["apply", "-f", &web]).ok(),
+        "imagestream.image.openshift.io/web unchanged\n"
+    );
     // Byte for byte: object formats, empty lists and errors.
     let both = |args: &[&str]| {
         let k = std::process::Command::new(&kubectl)
