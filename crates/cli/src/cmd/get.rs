@@ -115,7 +115,8 @@ pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
             if t.names.is_empty() {
                 let list = client
                     .get_query(&t.rt.path(ns.as_deref(), None), &query)
-                    .await?;
+                    .await
+                    .map_err(|e| unserved(e, t.rt))?;
                 for item in list
                     .get("items")
                     .and_then(Value::as_array)
@@ -150,7 +151,9 @@ pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
         };
         let mut lines: Vec<String> = Vec::new();
         if t.names.is_empty() {
-            let table = table_query(client, &t.rt.path(ns.as_deref(), None), &query).await?;
+            let table = table_query(client, &t.rt.path(ns.as_deref(), None), &query)
+                .await
+                .map_err(|e| unserved(e, t.rt))?;
             if printer::row_count(&table) > 0 {
                 rows_total += printer::row_count(&table);
                 lines = printer::table_lines(&table, opts);
@@ -211,6 +214,17 @@ async fn table_query(
         .await
 }
 
+/// A 404 without details on a collection means the server does not serve the type at all.
+pub fn unserved(e: CliError, rt: &ResourceType) -> CliError {
+    match &e {
+        CliError::Api(s) if s.code == Some(404) && s.details.is_none() => CliError::msg(format!(
+            "the server doesn't have a resource type \"{}\"",
+            rt.plural
+        )),
+        _ => e,
+    }
+}
+
 fn finish(errors: Vec<CliError>) -> Result<(), CliError> {
     match errors.len() {
         0 => Ok(()),
@@ -250,6 +264,19 @@ async fn watch(
         kind_prefix: None,
     };
     let mut header_printed = args.no_headers;
+    let mut printed_objects = 0usize;
+    let yaml = matches!(format, OutputFormat::Yaml);
+    let mut print_object = |obj: Value| -> Result<(), CliError> {
+        printed_objects += 1;
+        if yaml && printed_objects > 1 {
+            println!("---");
+        }
+        print!(
+            "{}",
+            printer::print_objects(format, vec![printer::with_type(obj, t.rt)], true)?
+        );
+        Ok(())
+    };
     let rv;
     if format.prints_objects() {
         let list = client.get_query(&path, &q).await?;
@@ -264,10 +291,7 @@ async fn watch(
             .cloned()
             .unwrap_or_default()
         {
-            print!(
-                "{}",
-                printer::print_objects(format, vec![printer::with_type(item, t.rt)], true)?
-            );
+            print_object(item)?;
         }
     } else {
         let table = table_query(client, &path, &q).await?;
@@ -294,10 +318,7 @@ async fn watch(
             continue;
         }
         if format.prints_objects() {
-            print!(
-                "{}",
-                printer::print_objects(format, vec![printer::with_type(ev.object, t.rt)], true)?
-            );
+            print_object(ev.object)?;
         } else {
             let lines = printer::table_lines(
                 &ev.object,
