@@ -290,7 +290,8 @@ pub fn load(flag: Option<&Path>) -> Result<LoadedConfig, CliError> {
                 )));
             }
         };
-        let parsed = Kubeconfig::parse(&text, path)?;
+        let mut parsed = Kubeconfig::parse(&text, path)?;
+        resolve_paths(&mut parsed, path);
         match &mut merged {
             None => merged = Some(parsed),
             Some(m) => m.merge_from(parsed),
@@ -300,6 +301,26 @@ pub fn load(flag: Option<&Path>) -> Result<LoadedConfig, CliError> {
         config: merged.unwrap_or_else(Kubeconfig::empty),
         write_path: paths[0].clone(),
     })
+}
+
+/// Make relative `certificate-authority` and `tokenFile` paths absolute against the directory
+/// of the file that names them (kubectl resolves them the same way).
+fn resolve_paths(config: &mut Kubeconfig, file: &Path) {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let fix = |p: &mut Option<String>| {
+        if let Some(v) = p
+            && !v.is_empty()
+            && Path::new(v.as_str()).is_relative()
+        {
+            *v = dir.join(v.as_str()).display().to_string();
+        }
+    };
+    for c in &mut config.clusters {
+        fix(&mut c.cluster.certificate_authority);
+    }
+    for u in &mut config.users {
+        fix(&mut u.user.token_file);
+    }
 }
 
 /// Read the file writes go to (or an empty config), for a read-modify-write.

@@ -83,6 +83,7 @@ pub struct Client {
     server: String,
     token: Option<String>,
     namespace: String,
+    namespace_explicit: bool,
     context: String,
     tls: TlsOptions,
     loaded: Option<LoadedConfig>,
@@ -183,6 +184,7 @@ impl Client {
         }
         let mut client = Client::new(&server, token, tls)?;
         client.namespace = namespace;
+        client.namespace_explicit = flags.namespace.is_some();
         client.context = context_name;
         client.loaded = Some(loaded);
         Ok(client)
@@ -208,6 +210,7 @@ impl Client {
             server: normalize_server(server),
             token,
             namespace: "default".to_owned(),
+            namespace_explicit: false,
             context: String::new(),
             tls,
             loaded: None,
@@ -217,6 +220,11 @@ impl Client {
     /// The current namespace: `-n`, else the context's, else `default`.
     pub fn namespace(&self) -> &str {
         &self.namespace
+    }
+
+    /// Whether the namespace came from `-n/--namespace`.
+    pub fn namespace_explicit(&self) -> bool {
+        self.namespace_explicit
     }
 
     /// The server base URL (no trailing slash).

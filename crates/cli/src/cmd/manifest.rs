@@ -169,6 +169,18 @@ pub fn resolve(client: &Client, objects: Vec<(String, Value)>) -> Result<Vec<Man
             .unwrap_or("")
             .to_owned();
         let namespace = if rt.namespaced {
+            if let Some(own) = obj
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+                && client.namespace_explicit()
+                && own != client.namespace()
+            {
+                return Err(CliError::msg(format!(
+                    "the namespace from the provided object \"{own}\" does not match the namespace \"{}\". You must pass '--namespace={own}' to perform this operation.",
+                    client.namespace()
+                )));
+            }
             let ns = obj
                 .pointer("/metadata/namespace")
                 .and_then(Value::as_str)

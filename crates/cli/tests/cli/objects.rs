@@ -76,6 +76,12 @@ fn create_from_files_and_stdin() {
     );
     assert_eq!(out.stdout, "");
 
+    let out = s.run(&["create", "-f", &more, "-n", "elsewhere"]);
+    assert_eq!(
+        out.fails(),
+        "error: the namespace from the provided object \"team\" does not match the namespace \"elsewhere\". You must pass '--namespace=team' to perform this operation.\n"
+    );
+
     let json =
         r#"{"apiVersion":"image.openshift.io/v1","kind":"ImageStream","metadata":{"name":"db"}}"#;
     let out = s.run_with(&["create", "-f", "-", "-o", "name"], &[], Some(json));

@@ -49,6 +49,16 @@ fn whoami_offline_fields() {
         })
         .collect::<Vec<_>>()
         .join("\n");
+    // A relative tokenFile is read next to the kubeconfig that names it.
+    s.file("token.txt", "from-a-file\n");
+    let with_file = no_token.replace(
+        "    client-certificate: /nonexistent/cert.pem",
+        "    tokenFile: token.txt",
+    );
+    let path = s.file("tokenfile.kubeconfig", &with_file);
+    let out = run_tagplane(&["whoami", "-t"], &[("KUBECONFIG", &path)], None);
+    assert_eq!(out.ok(), "from-a-file\n");
+
     let path = s.file("notoken.kubeconfig", &no_token);
     let out = run_tagplane(&["whoami", "-t", "--kubeconfig", &path], &[], None);
     assert_eq!(
