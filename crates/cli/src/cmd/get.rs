@@ -113,10 +113,13 @@ pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
         let mut objects = Vec::new();
         for t in &targets {
             if t.names.is_empty() {
-                let list = client
+                let list = match client
                     .get_query(&t.rt.path(ns.as_deref(), None), &query)
                     .await
-                    .map_err(|e| unserved(e, t.rt))?;
+                {
+                    Ok(l) => l,
+                    Err(e) => return Err(unserved(client, e, t.rt).await),
+                };
                 for item in list
                     .get("items")
                     .and_then(Value::as_array)
@@ -151,9 +154,10 @@ pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
         };
         let mut lines: Vec<String> = Vec::new();
         if t.names.is_empty() {
-            let table = table_query(client, &t.rt.path(ns.as_deref(), None), &query)
-                .await
-                .map_err(|e| unserved(e, t.rt))?;
+            let table = match table_query(client, &t.rt.path(ns.as_deref(), None), &query).await {
+                Ok(t) => t,
+                Err(e) => return Err(unserved(client, e, t.rt).await),
+            };
             if printer::row_count(&table) > 0 {
                 rows_total += printer::row_count(&table);
                 lines = printer::table_lines(&table, opts);
@@ -214,15 +218,40 @@ async fn table_query(
         .await
 }
 
-/// A 404 without details on a collection means the server does not serve the type at all.
-pub fn unserved(e: CliError, rt: &ResourceType) -> CliError {
-    match &e {
-        CliError::Api(s) if s.code == Some(404) && s.details.is_none() => CliError::msg(format!(
+/// A 404 without details on a collection: kubectl's `Unable to list …` when discovery lists
+/// the type, else "the server doesn't have a resource type".
+pub async fn unserved(client: &Client, e: CliError, rt: &ResourceType) -> CliError {
+    let CliError::Api(status) = &e else { return e };
+    if status.code != Some(404) || status.details.is_some() {
+        return e;
+    }
+    let group_path = if rt.group.is_empty() {
+        "/api/v1".to_owned()
+    } else {
+        format!("/apis/{}/v1", rt.group)
+    };
+    let listed = client.get(&group_path).await.is_ok_and(|d| {
+        d.get("resources")
+            .and_then(Value::as_array)
+            .is_some_and(|r| {
+                r.iter()
+                    .any(|x| x.get("name").and_then(Value::as_str) == Some(rt.plural))
+            })
+    });
+    if !listed {
+        return CliError::msg(format!(
             "the server doesn't have a resource type \"{}\"",
             rt.plural
-        )),
-        _ => e,
+        ));
     }
+    let mut status = status.clone();
+    status.message = Some(format!(
+        "Unable to list \"{}/v1, Resource={}\": {}",
+        rt.group,
+        rt.plural,
+        status.message.clone().unwrap_or_default()
+    ));
+    CliError::Api(status)
 }
 
 fn finish(errors: Vec<CliError>) -> Result<(), CliError> {

@@ -424,6 +424,7 @@ fn kubectl_shares_the_kubeconfig_and_objects() {
     both(&["get", "is", "-o", "jsonpath={.items[*].spec.tags[*].name}"]);
     both(&["get", "is", "nope"]);
     both(&["get", "images"]);
+    both(&["get", "isimage"]);
     both(&["get", "is", "-n", "empty"]);
     // An object kubectl created is visible to tagplane.
     kubectl_run(&["create", "namespace", "from-kubectl"]);
