@@ -126,9 +126,9 @@ fn render_status(status: &Status) -> String {
     if reason == "Invalid" || (reason.is_empty() && status.code == Some(422)) {
         let Some(details) = &status.details else {
             return if message.is_empty() {
-                "error: The request is invalid".to_owned()
+                "The request is invalid".to_owned()
             } else {
-                format!("error: The request is invalid: {message}")
+                format!("The request is invalid: {message}")
             };
         };
         let kind = details.kind.as_deref().unwrap_or("");
@@ -153,7 +153,7 @@ fn render_status(status: &Status) -> String {
             }
         }
         return match seen.len() {
-            0 => format!("error: {head}"),
+            0 => head,
             1 => format!("{head}: {}", seen[0]),
             _ => {
                 let mut out = format!("{head}: \n");

@@ -124,7 +124,7 @@ async fn run(flags: &ClientFlags, command: Command) -> Result<(), CliError> {
         Command::NewProject(a) => cmd::project::run_new_project(flags, a).await,
         Command::Completion(a) => cmd::completion::run(a, Cli::command()),
         other => {
-            let client = Client::from_flags(flags)?;
+            let client = Client::from_flags_deferred(flags);
             match other {
                 Command::Get(a) => cmd::get::run(&client, a).await,
                 Command::Create(a) => cmd::create::run(&client, a).await,
@@ -159,6 +159,49 @@ fn clap_error(e: clap::Error, argv: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
         _ => {}
+    }
+    // Flag errors read like cobra's (`unknown flag: --x`, `See '<cmd> --help' for usage.`).
+    if let Some(clap::error::ContextValue::String(arg)) =
+        e.get(clap::error::ContextKind::InvalidArg)
+        && arg.starts_with('-')
+        && matches!(e.kind(), ErrorKind::UnknownArgument)
+    {
+        let flag = arg.split('=').next().unwrap_or(arg);
+        let msg = match flag.strip_prefix("--") {
+            Some(_) => format!("unknown flag: {flag}"),
+            None => {
+                let c = flag.trim_start_matches('-').chars().next().unwrap_or('-');
+                format!("unknown shorthand flag: '{c}' in {flag}")
+            }
+        };
+        eprintln!(
+            "error: {msg}\nSee '{} --help' for usage.",
+            command_path(argv)
+        );
+        return ExitCode::FAILURE;
+    }
+    if matches!(e.kind(), ErrorKind::InvalidValue)
+        && let Some(clap::error::ContextValue::String(arg)) =
+            e.get(clap::error::ContextKind::InvalidArg)
+        && matches!(
+            e.get(clap::error::ContextKind::InvalidValue),
+            Some(clap::error::ContextValue::String(v)) if v.is_empty()
+        )
+    {
+        // The flag without a value is the last word typed.
+        let flag = arg.split([' ', '=']).next().unwrap_or(arg);
+        let msg = match argv.last().map(String::as_str) {
+            Some(last) if last.starts_with('-') && !last.starts_with("--") => {
+                let c = last.trim_start_matches('-').chars().last().unwrap_or('-');
+                format!("flag needs an argument: '{c}' in {last}")
+            }
+            _ => format!("flag needs an argument: {flag}"),
+        };
+        eprintln!(
+            "error: {msg}\nSee '{} --help' for usage.",
+            command_path(argv)
+        );
+        return ExitCode::FAILURE;
     }
     let rendered = e.render().to_string();
     let first = rendered

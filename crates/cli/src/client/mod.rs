@@ -87,6 +87,9 @@ pub struct Client {
     context: String,
     tls: TlsOptions,
     loaded: Option<LoadedConfig>,
+    /// A configuration error reported by the first request (so that commands check their
+    /// arguments before complaining about the connection, as kubectl does).
+    deferred: Option<String>,
 }
 
 /// One event of a watch: `type` (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, `ERROR`) and the
@@ -214,7 +217,21 @@ impl Client {
             context: String::new(),
             tls,
             loaded: None,
+            deferred: None,
         })
+    }
+
+    /// A client whose every request fails with `error` (see [`Client::from_flags_deferred`]).
+    pub fn failing(error: &CliError) -> Client {
+        let mut c = Client::new("http://invalid.invalid", None, TlsOptions::default())
+            .expect("a plain HTTP client always builds");
+        c.deferred = Some(error.render().trim_end().to_owned());
+        c
+    }
+
+    /// [`Client::from_flags`], but a configuration error only surfaces at the first request.
+    pub fn from_flags_deferred(flags: &ClientFlags) -> Client {
+        Client::from_flags(flags).unwrap_or_else(|e| Client::failing(&e))
     }
 
     /// The current namespace: `-n`, else the context's, else `default`.
@@ -373,6 +390,9 @@ impl Client {
         accept: &str,
         authorization: Option<&str>,
     ) -> Result<reqwest::Response, CliError> {
+        if let Some(text) = &self.deferred {
+            return Err(CliError::Raw(text.clone()));
+        }
         let url = format!("{}{}", self.server, path);
         let mut req = self
             .http

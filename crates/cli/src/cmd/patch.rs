@@ -40,7 +40,9 @@ pub async fn run(client: &Client, args: PatchArgs) -> Result<(), CliError> {
         }
     };
     let Some(text) = args.patch.as_deref().filter(|p| !p.is_empty()) else {
-        return Err(CliError::usage(COMMAND, "must specify -p to patch"));
+        return Err(CliError::msg(
+            "must specify --patch or --patch-file containing the contents of the patch",
+        ));
     };
     let body: Value = match serde_json::from_str(text) {
         Ok(v) => v,

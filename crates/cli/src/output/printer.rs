@@ -50,9 +50,9 @@ impl OutputFormat {
                     ));
                 } else {
                     let allowed = if tables {
-                        "json, jsonpath, jsonpath-as-json, jsonpath-file, name, template, go-template, go-template-file, templatefile, custom-columns, custom-columns-file, wide, yaml"
+                        "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml"
                     } else {
-                        "json, jsonpath, jsonpath-as-json, jsonpath-file, name, template, go-template, go-template-file, templatefile, yaml"
+                        "go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,yaml"
                     };
                     let _ = command;
                     return Err(CliError::msg(format!(

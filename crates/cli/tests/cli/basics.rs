@@ -3,13 +3,43 @@
 use crate::harness::{Server, run_tagplane};
 
 #[test]
-fn usage_error_has_the_help_line() {
+fn usage_and_flag_errors() {
     let out = run_tagplane(&["get", "--no-such-flag"], &[], None);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(out.stdout, "");
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert!(lines[0].starts_with("error: "), "{out:?}");
-    assert_eq!(lines[1], "See 'tagplane get -h' for help and examples");
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str(), out.code),
+        (
+            "",
+            "error: unknown flag: --no-such-flag\nSee 'tagplane get --help' for usage.\n",
+            1
+        )
+    );
+    let out = run_tagplane(&["get", "is", "-Z"], &[], None);
+    assert_eq!(
+        out.fails(),
+        "error: unknown shorthand flag: 'Z' in -Z\nSee 'tagplane get --help' for usage.\n"
+    );
+    let out = run_tagplane(&["get", "is", "-o"], &[], None);
+    assert_eq!(
+        out.fails(),
+        "error: flag needs an argument: 'o' in -o\nSee 'tagplane get --help' for usage.\n"
+    );
+    let out = run_tagplane(
+        &["delete", "is", "x", "--ignore-not-found", "--output"],
+        &[],
+        None,
+    );
+    assert_eq!(
+        out.fails(),
+        "error: unknown flag: --output\nSee 'tagplane delete --help' for usage.\n"
+    );
+    // A usage error found by the command itself.
+    let out = run_tagplane(&["create", "secret", "docker-registry"], &[], None);
+    assert_eq!(
+        out.fails(),
+        "error: exactly one NAME is required, got 0\nSee 'tagplane create secret docker-registry -h' for help and examples\n"
+    );
+    let out = run_tagplane(&["get", "--help"], &[], None);
+    assert!(out.ok().contains("Usage: tagplane get"), "{out:?}");
 }
 
 #[test]

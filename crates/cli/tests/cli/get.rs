@@ -84,7 +84,7 @@ fn empty_list_and_not_found() {
     let out = s.run(&["get", "is", "-o", "bogus"]);
     assert!(
         out.fails().starts_with(
-            "error: unable to match a printer suitable for the output format \"bogus\", allowed formats are: "
+            "error: unable to match a printer suitable for the output format \"bogus\", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml\n"
         ),
         "{out:?}"
     );

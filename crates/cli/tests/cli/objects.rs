@@ -264,7 +264,7 @@ fn replace_patch_and_delete() {
     let out = s.run(&["patch", "is", "web"]);
     assert_eq!(
         out.fails(),
-        "error: must specify -p to patch\nSee 'tagplane patch -h' for help and examples\n"
+        "error: must specify --patch or --patch-file containing the contents of the patch\n"
     );
     let out = s.run(&["patch", "is", "web", "--type", "xml", "-p", "{}"]);
     assert_eq!(
