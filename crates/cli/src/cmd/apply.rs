@@ -86,11 +86,17 @@ async fn apply_one(
         }
         Err(e) => return Err(e),
     };
-    let original: Option<Value> = current
+    let annotation = current
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(LAST_APPLIED))
-        .and_then(Value::as_str)
-        .and_then(|s| serde_json::from_str(s).ok());
+        .and_then(Value::as_str);
+    if annotation.is_none() {
+        eprintln!(
+            "Warning: resource {}/{} is missing the {LAST_APPLIED} annotation which is required by tagplane apply. tagplane apply should only be used on resources created declaratively by either tagplane create --save-config or tagplane apply. The missing annotation will be patched automatically.",
+            m.rt.plural, m.name
+        );
+    }
+    let original: Option<Value> = annotation.and_then(|s| serde_json::from_str(s).ok());
     let lists = merge_lists(m.rt.kind);
     let patch = three_way(original.as_ref(), &modified, &current, lists);
     if patch.is_empty() {

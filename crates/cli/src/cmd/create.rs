@@ -20,6 +20,9 @@ pub struct CreateArgs {
     /// Output format: json|yaml|name.
     #[arg(short = 'o', long)]
     pub output: Option<String>,
+    /// Store the configuration in the last-applied annotation, for a later `apply`.
+    #[arg(long)]
+    pub save_config: bool,
     /// What to create.
     #[command(subcommand)]
     pub sub: Option<CreateSub>,
@@ -93,7 +96,15 @@ pub async fn run(client: &Client, args: CreateArgs) -> Result<(), CliError> {
             kind: SecretKind::DockerRegistry(a),
         }) => docker_registry(client, a).await,
         Some(CreateSub::Token(a)) => token(client, a).await,
-        None => from_files(client, &args.filename, args.output.as_deref()).await,
+        None => {
+            from_files(
+                client,
+                &args.filename,
+                args.output.as_deref(),
+                args.save_config,
+            )
+            .await
+        }
     }
 }
 
@@ -101,6 +112,7 @@ async fn from_files(
     client: &Client,
     files: &[String],
     output: Option<&str>,
+    save_config: bool,
 ) -> Result<(), CliError> {
     let format = OutputFormat::parse(output, "tagplane create", false)?;
     if files.is_empty() {
@@ -112,7 +124,12 @@ async fn from_files(
     let manifests = manifest::load(client, files, "create")?;
     let mut errors = Vec::new();
     for m in manifests {
-        match client.post(&m.collection(), &m.object).await {
+        let body = if save_config {
+            crate::cmd::apply::with_last_applied(&m.object)?
+        } else {
+            m.object.clone()
+        };
+        match client.post(&m.collection(), &body).await {
             Ok(created) => print_result(&format, created, &m.display(), "created")?,
             Err(e) => errors.push(e.context(&format!("error when creating \"{}\"", m.source))),
         }

@@ -26,10 +26,22 @@ pub struct DeleteArgs {
     /// Delete all resources of the type in the namespace.
     #[arg(long)]
     pub all: bool,
+    /// Output mode: `name` prints `<kind>.<group>/<name>` per deleted object.
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
 }
 
 /// Run `delete`.
 pub async fn run(client: &Client, args: DeleteArgs) -> Result<(), CliError> {
+    let names_only = match args.output.as_deref() {
+        None | Some("") => false,
+        Some("name") => true,
+        Some(other) => {
+            return Err(CliError::msg(format!(
+                "unexpected -o output mode: {other}. We only support '-o name'"
+            )));
+        }
+    };
     // (type, namespace, name, source file for `-f`)
     let mut work: Vec<(
         &'static ResourceType,
@@ -103,6 +115,7 @@ pub async fn run(client: &Client, args: DeleteArgs) -> Result<(), CliError> {
     let mut errors = Vec::new();
     for (rt, ns, name, source) in work {
         match client.delete(&rt.path(ns.as_deref(), Some(&name))).await {
+            Ok(_) if names_only => println!("{}/{name}", rt.kind_group()),
             Ok(_) => println!("{} \"{name}\" deleted", rt.kind_group()),
             Err(e) if e.is_not_found() && args.ignore_not_found => {}
             Err(e) => errors.push(match source {

@@ -198,6 +198,57 @@ fn apply_creates_configures_and_prunes() {
 }
 
 #[test]
+fn apply_after_create_warns_unless_saved() {
+    let s = Server::start();
+    let more = s.file("more.yaml", MORE);
+    s.run(&["create", "-f", &more]).ok();
+    let out = s.run(&["apply", "-f", &more]);
+    assert_eq!(
+        out.ok(),
+        "namespace/team configured\nsecret/creds configured\n"
+    );
+    let warn = |r: &str, n: &str| {
+        format!(
+            "Warning: resource {r}/{n} is missing the kubectl.kubernetes.io/last-applied-configuration annotation which is required by tagplane apply. tagplane apply should only be used on resources created declaratively by either tagplane create --save-config or tagplane apply. The missing annotation will be patched automatically.\n"
+        )
+    };
+    assert_eq!(
+        out.stderr,
+        warn("namespaces", "team") + &warn("secrets", "creds")
+    );
+    let web = s.file("web.yaml", WEB);
+    s.run(&["create", "-f", &web, "--save-config"]).ok();
+    let out = s.run(&["apply", "-f", &web]);
+    assert_eq!(
+        (out.ok(), out.stderr.as_str()),
+        ("imagestream.image.openshift.io/web unchanged\n", "")
+    );
+    let out = s.run(&[
+        "delete",
+        "-f",
+        &web,
+        "secret/creds",
+        "-n",
+        "team",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(
+        out.fails(),
+        "error: specifying a resource and a filename together is not supported\nSee 'tagplane delete -h' for help and examples\n"
+    );
+    let out = s.run(&["delete", "-f", &web, "-o", "name"]);
+    assert_eq!(out.ok(), "imagestream.image.openshift.io/web\n");
+    let out = s.run(&["delete", "secret/creds", "-n", "team", "-o", "name"]);
+    assert_eq!(out.ok(), "secret/creds\n");
+    let out = s.run(&["delete", "is", "x", "-o", "yaml"]);
+    assert_eq!(
+        out.fails(),
+        "error: unexpected -o output mode: yaml. We only support '-o name'\n"
+    );
+}
+
+#[test]
 fn replace_patch_and_delete() {
     let s = Server::start();
     let web = s.file("web.yaml", WEB);
