@@ -423,9 +423,30 @@ fn login_over_tls_needs_the_ca() {
         out.fails(),
         "Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority\n"
     );
-    // The CA is remembered.
+    // The CA is remembered, and kubectl reads the same file.
     let out = run_tagplane(&["get", "is", "--kubeconfig", kc], &[], None);
     assert_eq!(out.stderr, "No resources found in default namespace.\n");
+    if let Some(kubectl) = peer("kubectl") {
+        let out = std::process::Command::new(kubectl)
+            .args([
+                "get",
+                "namespace",
+                "default",
+                "-o",
+                "name",
+                "--kubeconfig",
+                kc,
+            ])
+            .env("HOME", s.work.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "namespace/default\n",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let out = run_tagplane(
         &[
             "whoami",
