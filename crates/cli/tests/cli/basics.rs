@@ -30,7 +30,7 @@ fn usage_and_flag_errors() {
     );
     assert_eq!(
         out.fails(),
-        "error: unknown flag: --output\nSee 'tagplane delete --help' for usage.\n"
+        "error: flag needs an argument: --output\nSee 'tagplane delete --help' for usage.\n"
     );
     // A usage error found by the command itself.
     let out = run_tagplane(&["create", "secret", "docker-registry"], &[], None);

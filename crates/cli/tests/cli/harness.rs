@@ -140,6 +140,16 @@ impl Server {
         }
     }
 
+    /// Whether the server has the authentication endpoints (a SelfSubjectReview is not 404).
+    pub fn serves_auth(&self) -> bool {
+        self.http(
+            "POST",
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            Some("{}"),
+        )
+        .0 != 404
+    }
+
     /// The server's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()

@@ -399,7 +399,11 @@ fn kubectl_shares_the_kubeconfig_and_objects() {
     let Some(kubectl) = peer("kubectl") else {
         return;
     };
-    let s = Server::start();
+    let mut s = Server::start();
+    if s.serves_auth() {
+        // kubectl sends no bearer token over plain HTTP.
+        s = Server::start_with(&["--tls"]);
+    }
     let web = s.file("web.yaml", WEB);
     s.run(&["apply", "-f", &web]).ok();
     let kubectl_run = |args: &[&str]| {
