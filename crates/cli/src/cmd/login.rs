@@ -168,7 +168,41 @@ pub async fn run(flags: &ClientFlags, args: LoginArgs) -> Result<(), CliError> {
             tls.ca_pem = std::fs::read(p).ok();
         }
     }
-    let anonymous = Client::new(&server, None, tls.clone())?;
+    let mut anonymous = Client::new(&server, None, tls.clone())?;
+    // oc asks before trusting an unknown certificate authority (only on a terminal).
+    if !tls.insecure && std::io::stdin().is_terminal() {
+        let probe = anonymous.get("/version").await;
+        if let Err(CliError::Raw(m)) = &probe
+            && m.contains("signed by unknown authority")
+        {
+            eprint!(
+                "The server uses a certificate signed by an unknown authority.\nYou can bypass the certificate check, but any data you send to the server could be intercepted by others.\nUse insecure connections? (y/n): "
+            );
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer)?;
+            eprintln!();
+            if !answer.trim().eq_ignore_ascii_case("y") {
+                return Err(tls_hint(probe.unwrap_err()));
+            }
+            tls.insecure = true;
+            tls.ca_pem = None;
+            anonymous = Client::new(&server, None, tls.clone())?;
+        }
+    }
+    let existing_token = if normalize_server(&current_cluster.server) == server {
+        cfg.user(&current.user).and_then(|u| u.token.clone())
+    } else {
+        None
+    };
+    let username_arg = match (&flags.token, &args.username, &existing_token) {
+        (None, None, None) if std::io::stdin().is_terminal() => {
+            eprint!("Username: ");
+            let mut name = String::new();
+            std::io::stdin().read_line(&mut name)?;
+            Some(name.trim().to_owned()).filter(|n| !n.is_empty())
+        }
+        _ => args.username.clone(),
+    };
 
     let (token, username, how) = if let Some(token) = flags.token.clone() {
         let client = Client::new(&server, Some(token.clone()), tls.clone())?;
@@ -182,7 +216,7 @@ pub async fn run(flags: &ClientFlags, args: LoginArgs) -> Result<(), CliError> {
         let line =
             format!("Logged into \"{server}\" as \"{username}\" using the token provided.\n");
         (token, username, line)
-    } else if let Some(user) = args.username.clone() {
+    } else if let Some(user) = username_arg {
         let password = match args.password.clone() {
             Some(p) => p,
             None => read_password()?,
@@ -234,12 +268,7 @@ pub async fn run(flags: &ClientFlags, args: LoginArgs) -> Result<(), CliError> {
         (token, username, "Login successful.\n".to_owned())
     } else {
         // Existing credentials for this server?
-        let existing = if normalize_server(&current_cluster.server) == server {
-            cfg.user(&current.user).and_then(|u| u.token.clone())
-        } else {
-            None
-        };
-        let Some(token) = existing else {
+        let Some(token) = existing_token else {
             return Err(CliError::usage(
                 "tagplane login",
                 "you must provide --token=TOKEN or --username=NAME to log in",

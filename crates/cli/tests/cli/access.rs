@@ -423,6 +423,31 @@ fn login_over_tls_needs_the_ca() {
         out.fails(),
         "Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority\n"
     );
+    // On a terminal (`script` gives one), login offers to go insecure instead.
+    if peer("script").is_some() {
+        let kc2 = s.work.path().join("pty.kubeconfig");
+        let cmd = format!(
+            "{} login {} --token {token} --kubeconfig {}",
+            crate::harness::BIN,
+            s.url,
+            kc2.display()
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("HOME", s.work.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"y\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        assert!(text.contains("Use insecure connections? (y/n): "), "{text}");
+        assert!(text.contains("Logged into \"https://"), "{text}");
+        let saved = std::fs::read_to_string(&kc2).unwrap();
+        assert!(saved.contains("insecure-skip-tls-verify: true"), "{saved}");
+    }
     // The CA is remembered, and kubectl reads the same file.
     let out = run_tagplane(&["get", "is", "--kubeconfig", kc], &[], None);
     assert_eq!(out.stderr, "No resources found in default namespace.\n");
