@@ -31,6 +31,9 @@ pub struct GetArgs {
     /// When printing, don't print headers.
     #[arg(long)]
     pub no_headers: bool,
+    /// When printing, show all labels as the last column.
+    #[arg(long)]
+    pub show_labels: bool,
 }
 
 /// What one `get` asks for: a type and either names or the whole collection.
@@ -151,6 +154,7 @@ pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
             namespace_column: args.all_namespaces && t.rt.namespaced,
             headers: !args.no_headers,
             kind_prefix: several_types.then_some(t.rt),
+            show_labels: args.show_labels,
         };
         let mut lines: Vec<String> = Vec::new();
         if t.names.is_empty() {
@@ -291,6 +295,7 @@ async fn watch(
         namespace_column: args.all_namespaces && t.rt.namespaced,
         headers: !args.no_headers,
         kind_prefix: None,
+        show_labels: args.show_labels,
     };
     let mut header_printed = args.no_headers;
     let mut printed_objects = 0usize;

@@ -111,6 +111,19 @@ impl JsonPath {
         Ok(out)
     }
 
+    /// The texts of every value a one-expression template selects (custom columns); other
+    /// templates give their whole output as one text.
+    pub fn results(&self, root: &Value) -> Vec<String> {
+        match self.nodes.as_slice() {
+            [Node::Path(steps)] => eval(steps, root, root).into_iter().map(text_of).collect(),
+            _ => {
+                let mut out = String::new();
+                exec(&self.nodes, root, root, &mut out);
+                vec![out]
+            }
+        }
+    }
+
     /// The template text.
     pub fn source(&self) -> &str {
         &self.source

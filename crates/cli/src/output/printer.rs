@@ -24,6 +24,8 @@ pub enum OutputFormat {
     Name,
     /// A JSONPath template.
     JsonPath(JsonPath),
+    /// `custom-columns=HEADER:.path,...`.
+    CustomColumns(Vec<(String, JsonPath)>),
 }
 
 impl OutputFormat {
@@ -39,7 +41,9 @@ impl OutputFormat {
             "name" => OutputFormat::Name,
             "wide" if tables => OutputFormat::Wide,
             _ => {
-                if let Some(t) = v
+                if let Some(spec) = v.strip_prefix("custom-columns=") {
+                    OutputFormat::CustomColumns(parse_custom_columns(spec)?)
+                } else if let Some(t) = v
                     .strip_prefix("jsonpath=")
                     .or_else(|| v.strip_prefix("jsonpath-as-json="))
                 {
@@ -72,8 +76,34 @@ impl OutputFormat {
                 | OutputFormat::Yaml
                 | OutputFormat::Name
                 | OutputFormat::JsonPath(_)
+                | OutputFormat::CustomColumns(_)
         )
     }
+}
+
+/// Parse `HEADER:.path,HEADER2:{.other}`.
+fn parse_custom_columns(spec: &str) -> Result<Vec<(String, JsonPath)>, CliError> {
+    if spec.is_empty() {
+        return Err(CliError::msg(
+            "custom-columns format specified but no custom columns given",
+        ));
+    }
+    let mut cols = Vec::new();
+    for part in spec.split(',') {
+        let Some((header, path)) = part.split_once(':') else {
+            return Err(CliError::msg(format!(
+                "unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>"
+            )));
+        };
+        let path = path.trim();
+        let template = if path.starts_with('{') {
+            path.to_owned()
+        } else {
+            format!("{{{path}}}")
+        };
+        cols.push((header.to_owned(), JsonPath::parse(&template)?));
+    }
+    Ok(cols)
 }
 
 /// `value` as kubectl's `-o json`: 4-space indent, newline at the end.
@@ -163,6 +193,29 @@ pub fn print_objects(
         OutputFormat::Yaml => to_yaml(&doc),
         OutputFormat::Name => Ok(objects.iter().map(|o| object_name(o) + "\n").collect()),
         OutputFormat::JsonPath(t) => t.execute(&doc),
+        OutputFormat::CustomColumns(cols) => {
+            let mut lines = vec![
+                cols.iter()
+                    .map(|(h, _)| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\t"),
+            ];
+            for o in &objects {
+                let cells: Vec<String> = cols
+                    .iter()
+                    .map(|(_, p)| {
+                        let vals = p.results(o);
+                        if vals.is_empty() {
+                            "<none>".to_owned()
+                        } else {
+                            vals.join(",")
+                        }
+                    })
+                    .collect();
+                lines.push(cells.join("\t"));
+            }
+            Ok(align(&lines))
+        }
         OutputFormat::Default | OutputFormat::Wide => Ok(String::new()),
     }
 }
@@ -178,6 +231,8 @@ pub struct TableOptions {
     pub headers: bool,
     /// Prefix names with `<kind>.<group>/` (several types in one `get`).
     pub kind_prefix: Option<&'static ResourceType>,
+    /// Append a LABELS column (`k=v,…` sorted, `<none>`).
+    pub show_labels: bool,
 }
 
 /// The lines (tab-separated cells, before alignment) of a Table answer.
@@ -207,6 +262,9 @@ pub fn table_lines(table: &Value, opts: TableOptions) -> Vec<String> {
                     .unwrap_or("")
                     .to_uppercase(),
             );
+        }
+        if opts.show_labels {
+            header.push("LABELS".to_owned());
         }
         lines.push(header.join("\t"));
     }
@@ -238,6 +296,21 @@ pub fn table_lines(table: &Value, opts: TableOptions) -> Vec<String> {
                 text = format!("{}/{text}", rt.kind_group());
             }
             out.push(text);
+        }
+        if opts.show_labels {
+            let labels = row
+                .pointer("/object/metadata/labels")
+                .and_then(Value::as_object)
+                .filter(|l| !l.is_empty())
+                .map(|l| {
+                    // serde_json maps iterate in key order.
+                    l.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_else(|| "<none>".to_owned());
+            out.push(labels);
         }
         lines.push(out.join("\t"));
     }
@@ -309,6 +382,7 @@ mod tests {
                 wide: true,
                 namespace_column: true,
                 kind_prefix: None,
+                show_labels: false,
             },
         ));
         assert!(

@@ -150,6 +150,26 @@ fn tables_names_and_object_formats() {
     let out = s.run(&["get", "is", "-l", "app=none"]);
     assert_eq!(out.stderr, "No resources found in default namespace.\n");
 
+    let out = s.run(&["get", "is", "--show-labels"]);
+    assert_eq!(
+        out.ok(),
+        format!(
+            "NAME   IMAGE REPOSITORY   TAGS   UPDATED   LABELS\ndb{}<none>\nweb{}app=web\n",
+            sp(41),
+            sp(40)
+        )
+    );
+    let out = s.run(&[
+        "get",
+        "is",
+        "-A",
+        "-o",
+        "custom-columns=NS:.metadata.namespace,NAME:.metadata.name,APP:.metadata.labels.app",
+    ]);
+    assert_eq!(
+        out.ok(),
+        "NS        NAME    APP\ndefault   db      <none>\ndefault   web     web\nother     cache   <none>\n"
+    );
     let out = s.run(&["get", "is", "-o", "name"]);
     assert_eq!(
         out.ok(),

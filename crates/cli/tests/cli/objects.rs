@@ -476,6 +476,12 @@ fn kubectl_shares_the_kubeconfig_and_objects() {
     both(&["get", "is", "web", "-o", "yaml"]);
     both(&["get", "is", "-o", "json"]);
     both(&["get", "is", "-o", "name"]);
+    both(&[
+        "get",
+        "is",
+        "-o",
+        "custom-columns=NAME:.metadata.name,TAGS:.spec.tags[*].name,X:.nope",
+    ]);
     both(&["get", "is", "-o", "jsonpath={.items[*].spec.tags[*].name}"]);
     both(&["get", "is", "nope"]);
     both(&["get", "images"]);
