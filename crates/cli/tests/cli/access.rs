@@ -25,8 +25,9 @@ fn auth_server() -> Option<Server> {
     has_auth(&s).then_some(s)
 }
 
-/// A server with authentication and an identity file holding `alice:secret`.
-fn server_with_alice() -> Option<Server> {
+/// A server with authentication and an identity file holding `alice:secret` (the file's
+/// directory lives as long as the returned guard).
+fn server_with_alice() -> Option<(Server, tempfile::TempDir)> {
     auth_server()?;
     peer("htpasswd")?;
     let dir = tempfile::tempdir().unwrap();
@@ -39,8 +40,7 @@ fn server_with_alice() -> Option<Server> {
     std::fs::write(&file, &out.stdout).unwrap();
     let file = file.display().to_string();
     let s = Server::start_with(&["--identity-file", &file]);
-    std::mem::forget(dir); // the server re-reads the file while it runs
-    Some(s)
+    Some((s, dir))
 }
 
 #[test]
@@ -124,7 +124,9 @@ fn login_with_a_token_writes_oc_style_contexts() {
 
 #[test]
 fn password_login_projects_and_logout() {
-    let Some(s) = server_with_alice() else { return };
+    let Some((s, _users)) = server_with_alice() else {
+        return;
+    };
     let url = s.url.clone();
     let kc = s.work.path().join("alice.kubeconfig");
     let kc = kc.to_str().unwrap();
