@@ -155,8 +155,9 @@ fn clap_error(e: clap::Error, argv: &[String]) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
-            return ExitCode::FAILURE;
+            // Like cobra: a command group without a subcommand prints its help on stdout.
+            print!("{}", e.render());
+            return ExitCode::SUCCESS;
         }
         _ => {}
     }
