@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::client::resources::{self, ResourceType};
 use crate::error::CliError;
+use crate::output::jsonpath::JsonPath;
 use crate::output::printer::{self, OutputFormat, TableOptions};
 
 const COMMAND: &str = "tagplane get";
@@ -34,6 +35,9 @@ pub struct GetArgs {
     /// When printing, show all labels as the last column.
     #[arg(long)]
     pub show_labels: bool,
+    /// Sort list types using this JSONPath expression (e.g. `.metadata.creationTimestamp`).
+    #[arg(long)]
+    pub sort_by: Option<String>,
 }
 
 /// What one `get` asks for: a type and either names or the whole collection.
@@ -107,6 +111,10 @@ pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
     if args.watch {
         return watch(client, &args, &format, &targets, ns.as_deref(), &query).await;
     }
+    let sort_key = match &args.sort_by {
+        Some(expr) => Some(sort_template(expr)?),
+        None => None,
+    };
     let single = targets.len() == 1 && targets[0].names.len() == 1;
     let several_types = targets.len() > 1;
     let mut errors: Vec<CliError> = Vec::new();
@@ -141,7 +149,16 @@ pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
                 }
             }
         }
-        out.push_str(&printer::print_objects(&format, objects, single)?);
+        if let Some(key) = &sort_key {
+            sort_objects(&mut objects, key);
+        }
+        let text = match &format {
+            OutputFormat::CustomColumns(cols) => {
+                printer::custom_columns(cols, &objects, !args.no_headers)
+            }
+            _ => printer::print_objects(&format, objects, single)?,
+        };
+        out.push_str(&text);
         print!("{out}");
         return finish(errors);
     }
@@ -158,10 +175,18 @@ pub async fn run(client: &Client, args: GetArgs) -> Result<(), CliError> {
         };
         let mut lines: Vec<String> = Vec::new();
         if t.names.is_empty() {
-            let table = match table_query(client, &t.rt.path(ns.as_deref(), None), &query).await {
+            let mut table = match table_query(client, &t.rt.path(ns.as_deref(), None), &query).await
+            {
                 Ok(t) => t,
                 Err(e) => return Err(unserved(client, e, t.rt).await),
             };
+            if let Some(key) = &sort_key {
+                // Table rows carry only metadata: sort them by the full objects.
+                let list = client
+                    .get_query(&t.rt.path(ns.as_deref(), None), &query)
+                    .await?;
+                sort_rows(&mut table, &list, key);
+            }
             if printer::row_count(&table) > 0 {
                 rows_total += printer::row_count(&table);
                 lines = printer::table_lines(&table, opts);
@@ -220,6 +245,137 @@ async fn table_query(
             crate::client::TABLE_ACCEPT,
         )
         .await
+}
+
+/// `--sort-by` as a template (`.a.b` and `{.a.b}` both work).
+fn sort_template(expr: &str) -> Result<JsonPath, CliError> {
+    let t = if expr.starts_with('{') {
+        expr.to_owned()
+    } else {
+        format!("{{{expr}}}")
+    };
+    JsonPath::parse(&t)
+}
+
+/// Order two sort values: numbers numerically, otherwise as text; missing values first.
+fn compare_keys(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+    match (a.first(), b.first()) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (Some(_), None) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(p), Some(q)) => p.partial_cmp(&q).unwrap_or(std::cmp::Ordering::Equal),
+            _ => {
+                let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or(v.to_string());
+                natural_cmp(&text(x), &text(y))
+            }
+        },
+    }
+}
+
+/// kubectl's "natural" text order: runs of digits compare by value (shorter number first,
+/// then fewer leading zeros), digits sort before other bytes, other bytes compare as bytes.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (da, db) = (a[i].is_ascii_digit(), b[j].is_ascii_digit());
+        if da != db {
+            return if da {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        if !da {
+            if a[i] != b[j] {
+                return a[i].cmp(&b[j]);
+            }
+            i += 1;
+            j += 1;
+            continue;
+        }
+        let (zi, zj) = (i, j);
+        while i < a.len() && a[i] == b'0' {
+            i += 1;
+        }
+        while j < b.len() && b[j] == b'0' {
+            j += 1;
+        }
+        let (si, sj) = (i, j);
+        while i < a.len() && a[i].is_ascii_digit() {
+            i += 1;
+        }
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        let by_len = (i - si).cmp(&(j - sj));
+        if by_len != Ordering::Equal {
+            return by_len;
+        }
+        let by_digits = a[si..i].cmp(&b[sj..j]);
+        if by_digits != Ordering::Equal {
+            return by_digits;
+        }
+        let by_zeros = (si - zi).cmp(&(sj - zj));
+        if by_zeros != Ordering::Equal {
+            return by_zeros;
+        }
+    }
+    (a.len() - i).cmp(&(b.len() - j))
+}
+
+fn sort_objects(objects: &mut [Value], key: &JsonPath) {
+    objects.sort_by_cached_key(|o| SortKey(key.values(o)));
+}
+
+/// A sort key with [`compare_keys`] order.
+#[derive(PartialEq)]
+struct SortKey(Vec<Value>);
+
+impl Eq for SortKey {}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        compare_keys(&self.0, &other.0)
+    }
+}
+
+/// Sort the rows of `table` like the objects of `list` sorted by `key` (matched by namespace
+/// and name).
+fn sort_rows(table: &mut Value, list: &Value, key: &JsonPath) {
+    let id = |v: &Value, prefix: &str| {
+        (
+            v.pointer(&format!("{prefix}/metadata/namespace"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            v.pointer(&format!("{prefix}/metadata/name"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        )
+    };
+    let keys: std::collections::HashMap<(String, String), Vec<Value>> = list
+        .get("items")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .map(|o| (id(o, ""), key.values(o)))
+        .collect();
+    if let Some(rows) = table.get_mut("rows").and_then(Value::as_array_mut) {
+        rows.sort_by_cached_key(|r| {
+            SortKey(keys.get(&id(r, "/object")).cloned().unwrap_or_default())
+        });
+    }
 }
 
 /// A 404 without details on a collection: kubectl's `Unable to list …` when discovery lists
@@ -367,4 +523,21 @@ async fn watch(
         let _ = std::io::stdout().flush();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("5", "10"), Less);
+        assert_eq!(natural_cmp("a2", "a10"), Less);
+        assert_eq!(natural_cmp("a", "1"), Greater);
+        assert_eq!(natural_cmp("web", "zzz"), Less);
+        assert_eq!(natural_cmp("01", "1"), Greater);
+        assert_eq!(natural_cmp("ab", "abc"), Less);
+        assert_eq!(natural_cmp("x", "x"), Equal);
+    }
 }

@@ -124,6 +124,14 @@ impl JsonPath {
         }
     }
 
+    /// The values a one-expression template selects (empty for other templates).
+    pub fn values(&self, root: &Value) -> Vec<Value> {
+        match self.nodes.as_slice() {
+            [Node::Path(steps)] => eval(steps, root, root).into_iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The template text.
     pub fn source(&self) -> &str {
         &self.source

@@ -193,31 +193,37 @@ pub fn print_objects(
         OutputFormat::Yaml => to_yaml(&doc),
         OutputFormat::Name => Ok(objects.iter().map(|o| object_name(o) + "\n").collect()),
         OutputFormat::JsonPath(t) => t.execute(&doc),
-        OutputFormat::CustomColumns(cols) => {
-            let mut lines = vec![
-                cols.iter()
-                    .map(|(h, _)| h.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\t"),
-            ];
-            for o in &objects {
-                let cells: Vec<String> = cols
-                    .iter()
-                    .map(|(_, p)| {
-                        let vals = p.results(o);
-                        if vals.is_empty() {
-                            "<none>".to_owned()
-                        } else {
-                            vals.join(",")
-                        }
-                    })
-                    .collect();
-                lines.push(cells.join("\t"));
-            }
-            Ok(align(&lines))
-        }
+        OutputFormat::CustomColumns(cols) => Ok(custom_columns(cols, &objects, true)),
         OutputFormat::Default | OutputFormat::Wide => Ok(String::new()),
     }
+}
+
+/// The custom-columns table of `objects` (multiple values joined by `,`, none as `<none>`).
+pub fn custom_columns(cols: &[(String, JsonPath)], objects: &[Value], headers: bool) -> String {
+    let mut lines = Vec::new();
+    if headers {
+        lines.push(
+            cols.iter()
+                .map(|(h, _)| h.as_str())
+                .collect::<Vec<_>>()
+                .join("\t"),
+        );
+    }
+    for o in objects {
+        let cells: Vec<String> = cols
+            .iter()
+            .map(|(_, p)| {
+                let vals = p.results(o);
+                if vals.is_empty() {
+                    "<none>".to_owned()
+                } else {
+                    vals.join(",")
+                }
+            })
+            .collect();
+        lines.push(cells.join("\t"));
+    }
+    align(&lines)
 }
 
 /// Options of the Table printer.

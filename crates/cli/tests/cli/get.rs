@@ -175,6 +175,29 @@ fn tables_names_and_object_formats() {
         out.ok(),
         "imagestream.image.openshift.io/db\nimagestream.image.openshift.io/web\n"
     );
+    // --sort-by: values missing first, tables sorted through the full objects.
+    let out = s.run(&[
+        "get",
+        "is",
+        "-A",
+        "--sort-by=.metadata.labels.app",
+        "--no-headers",
+        "-o",
+        "custom-columns=N:.metadata.name",
+    ]);
+    assert_eq!(out.ok(), "db\ncache\nweb\n");
+    let out = s.run(&["get", "is", "--sort-by={.metadata.name}", "-o", "name"]);
+    assert_eq!(
+        out.ok(),
+        "imagestream.image.openshift.io/db\nimagestream.image.openshift.io/web\n"
+    );
+    let out = s.run(&["get", "is", "-A", "--sort-by=.metadata.namespace"]);
+    let names: Vec<&str> = out
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, ["NAMESPACE", "default", "default", "other"]);
     let out = s.run(&["get", "is/web", "ns/other", "-o", "name"]);
     assert_eq!(
         out.ok(),
