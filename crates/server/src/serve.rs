@@ -171,6 +171,10 @@ pub async fn build_service_with_importer(
     };
     let service = Arc::new(Service::new(objects, config).with_importer(importer));
     service
+        .reconcile_bootstrap_rbac()
+        .await
+        .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
+    service
         .ensure_namespace("default")
         .await
         .map_err(|e| ServeError::Bootstrap(e.to_string()))?;

@@ -3,6 +3,10 @@
 //! The HTTP edge authenticates every request into a [`UserInfo`] (stored in the request's
 //! extensions), then authorizes it against RBAC before any handler runs.
 
+pub mod attributes;
+pub mod authz;
+pub mod bootstrap_roles;
+
 /// The authenticated caller of a request, as Kubernetes' `user.Info`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserInfo {

@@ -25,6 +25,7 @@ use smp::MergeSchema;
 use table::TableRow;
 use watch::{DEFAULT_WATCH_TIMEOUT, WatchParams};
 
+mod access_reviews;
 mod discovery;
 mod images;
 mod imports;
@@ -32,6 +33,7 @@ mod mappings;
 mod namespaces;
 mod openapi;
 mod patch;
+mod rbac;
 mod secrets;
 mod smp;
 mod streams;
@@ -424,6 +426,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(mappings::routes())
         .merge(imports::routes())
         .merge(secrets::routes())
+        .merge(rbac::routes())
+        .merge(access_reviews::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY + 1))
         .layer(axum::middleware::map_response(status_errors))

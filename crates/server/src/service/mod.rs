@@ -17,6 +17,7 @@ pub mod imagestreams;
 pub mod imports;
 pub mod mappings;
 pub mod namespaces;
+pub mod rbac;
 pub mod registry_importer;
 pub mod secrets;
 pub mod tags;
@@ -68,6 +69,8 @@ pub struct Service {
     pub importer: Arc<dyn imports::Importer>,
     /// Flips to `true` when the server starts shutting down; long-running watches end on it.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The RBAC authorizer (cached roles and bindings).
+    pub rbac: Arc<crate::auth::authz::RbacCache>,
 }
 
 /// Streams read ahead of a call into core (core is synchronous and does no IO).
@@ -91,6 +94,7 @@ impl Service {
             config,
             importer: Arc::new(imports::UnconfiguredImporter),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
+            rbac: Arc::default(),
         }
     }
 

@@ -12,7 +12,7 @@ use super::{Service, WriteOptions};
 pub const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
 
 /// Store resources that live in namespaces (removed with their namespace).
-pub const NAMESPACED_RESOURCES: &[&str] = &["imagestreams", "secrets"];
+pub const NAMESPACED_RESOURCES: &[&str] = &["imagestreams", "secrets", "roles", "rolebindings"];
 use crate::error::{ApiError, ApiResult};
 
 impl Service {
@@ -59,7 +59,9 @@ impl Service {
             }
             return Ok(ns);
         }
-        self.objects.create(ns).await
+        let created = self.objects.create(ns).await?;
+        self.ensure_default_bindings(&name).await?;
+        Ok(created)
     }
 
     /// PUT or PATCH a namespace: labels, annotations and `spec.finalizers` may change; name,
@@ -163,6 +165,7 @@ impl Service {
                 }
             }
         }
+        self.rbac.invalidate();
         Ok(ns)
     }
 

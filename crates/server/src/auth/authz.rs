@@ -1,0 +1,495 @@
+//! RBAC authorization: an in-memory snapshot of every Role, ClusterRole, RoleBinding and
+//! ClusterRoleBinding (reloaded after RBAC writes and at most every few seconds otherwise, so a
+//! hot GET costs no store round trip), the Kubernetes rule-matching semantics, and the axum
+//! middleware that answers 403 before any handler runs.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject,
+};
+use tagplane_store::ListOptions;
+
+use super::UserInfo;
+use super::attributes::Attributes;
+use crate::error::ApiResult;
+use crate::objects::{Objects, StoredObject};
+use crate::service::Service;
+
+/// The group whose members are superusers (Kubernetes' privileged group).
+pub const MASTERS_GROUP: &str = "system:masters";
+/// How stale the snapshot may get when this server made no RBAC write itself (other servers
+/// sharing an etcd store).
+const MAX_AGE: Duration = Duration::from_secs(5);
+
+tokio::task_local! {
+    /// The authenticated caller of the HTTP request being served. Controllers and start-up code
+    /// run outside any request and have no caller: they act as the system.
+    static CALLER: Arc<UserInfo>;
+}
+
+/// The caller of the current HTTP request, or `None` for the system (controllers, bootstrap).
+pub fn current_caller() -> Option<Arc<UserInfo>> {
+    CALLER.try_with(Arc::clone).ok()
+}
+
+/// Run `f` on behalf of `user` (what the middleware does for every request).
+pub async fn with_caller<F: std::future::Future>(user: Arc<UserInfo>, f: F) -> F::Output {
+    CALLER.scope(user, f).await
+}
+
+/// The answer of the authorizer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// Allowed.
+    pub allowed: bool,
+    /// Why (the binding that allowed it), or the evaluation errors of a denial.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+struct Binding {
+    name: String,
+    /// `ClusterRole` or `Role`.
+    role_kind: String,
+    role_name: String,
+    subjects: Vec<Subject>,
+}
+
+/// Every role and binding, indexed for evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    cluster_roles: HashMap<String, Vec<PolicyRule>>,
+    roles: HashMap<(String, String), Vec<PolicyRule>>,
+    cluster_bindings: Vec<Binding>,
+    bindings: HashMap<String, Vec<Binding>>,
+}
+
+fn has(list: Option<&Vec<String>>, wanted: &str) -> bool {
+    list.is_some_and(|l| l.iter().any(|x| x == "*" || x == wanted))
+}
+
+/// Whether `rule` allows `a` (Kubernetes `RuleAllows`).
+pub fn rule_allows(rule: &PolicyRule, a: &Attributes) -> bool {
+    if !has(Some(&rule.verbs), &a.verb) {
+        return false;
+    }
+    if !a.resource_request {
+        return rule.non_resource_urls.as_ref().is_some_and(|urls| {
+            urls.iter().any(|u| {
+                u == "*"
+                    || *u == a.path
+                    || u.strip_suffix('*').is_some_and(|p| a.path.starts_with(p))
+            })
+        });
+    }
+    if !has(rule.api_groups.as_ref(), &a.group) {
+        return false;
+    }
+    let combined = a.full_resource();
+    let resource_ok = rule.resources.as_ref().is_some_and(|rs| {
+        rs.iter().any(|r| {
+            r == "*"
+                || *r == combined
+                || (!a.subresource.is_empty()
+                    && r.strip_prefix("*/") == Some(a.subresource.as_str()))
+        })
+    });
+    if !resource_ok {
+        return false;
+    }
+    match &rule.resource_names {
+        Some(names) if !names.is_empty() => names.contains(&a.name),
+        _ => true,
+    }
+}
+
+fn applies(subject: &Subject, user: &UserInfo, binding_ns: &str) -> bool {
+    match subject.kind.as_str() {
+        "User" => subject.name == user.name,
+        "Group" => user.groups.contains(&subject.name),
+        "ServiceAccount" => {
+            let ns = subject
+                .namespace
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .unwrap_or(binding_ns);
+            !ns.is_empty() && user.name == format!("system:serviceaccount:{ns}:{}", subject.name)
+        }
+        _ => false,
+    }
+}
+
+fn describe_subject(s: &Subject) -> String {
+    match s.namespace.as_deref() {
+        Some(ns) if !ns.is_empty() && s.kind == "ServiceAccount" => {
+            format!("{} \"{}/{}\"", s.kind, ns, s.name)
+        }
+        _ => format!("{} \"{}\"", s.kind, s.name),
+    }
+}
+
+impl Snapshot {
+    /// Index the stored objects.
+    pub fn build(
+        cluster_roles: Vec<ClusterRole>,
+        roles: Vec<Role>,
+        cluster_bindings: Vec<ClusterRoleBinding>,
+        bindings: Vec<RoleBinding>,
+    ) -> Snapshot {
+        let mut s = Snapshot::default();
+        for r in cluster_roles {
+            let name = r.metadata.name.unwrap_or_default();
+            s.cluster_roles.insert(name, r.rules.unwrap_or_default());
+        }
+        for r in roles {
+            let key = (
+                r.metadata.namespace.unwrap_or_default(),
+                r.metadata.name.unwrap_or_default(),
+            );
+            s.roles.insert(key, r.rules.unwrap_or_default());
+        }
+        for b in cluster_bindings {
+            s.cluster_bindings.push(Binding {
+                name: b.metadata.name.unwrap_or_default(),
+                role_kind: b.role_ref.kind,
+                role_name: b.role_ref.name,
+                subjects: b.subjects.unwrap_or_default(),
+            });
+        }
+        for b in bindings {
+            s.bindings
+                .entry(b.metadata.namespace.unwrap_or_default())
+                .or_default()
+                .push(Binding {
+                    name: b.metadata.name.unwrap_or_default(),
+                    role_kind: b.role_ref.kind,
+                    role_name: b.role_ref.name,
+                    subjects: b.subjects.unwrap_or_default(),
+                });
+        }
+        s
+    }
+
+    fn rules_of(&self, binding: &Binding, ns: &str) -> Result<&[PolicyRule], String> {
+        let found = if binding.role_kind == "ClusterRole" {
+            self.cluster_roles.get(&binding.role_name)
+        } else {
+            self.roles.get(&(ns.to_owned(), binding.role_name.clone()))
+        };
+        found.map(Vec::as_slice).ok_or_else(|| {
+            if binding.role_kind == "ClusterRole" {
+                format!(
+                    "clusterrole.rbac.authorization.k8s.io \"{}\" not found",
+                    binding.role_name
+                )
+            } else {
+                format!(
+                    "role.rbac.authorization.k8s.io \"{}\" not found",
+                    binding.role_name
+                )
+            }
+        })
+    }
+
+    /// Decide `a` for `user`: system:masters, then ClusterRoleBindings, then the RoleBindings
+    /// of the namespace (Kubernetes' RBAC authorizer).
+    pub fn authorize(&self, user: &UserInfo, a: &Attributes) -> Decision {
+        if user.groups.iter().any(|g| g == MASTERS_GROUP) {
+            return Decision {
+                allowed: true,
+                reason: format!("member of {MASTERS_GROUP}"),
+            };
+        }
+        let mut errors: Vec<String> = Vec::new();
+        for b in &self.cluster_bindings {
+            let Some(subject) = b.subjects.iter().find(|s| applies(s, user, "")) else {
+                continue;
+            };
+            match self.rules_of(b, "") {
+                Ok(rules) if rules.iter().any(|r| rule_allows(r, a)) => {
+                    return Decision {
+                        allowed: true,
+                        reason: format!(
+                            "RBAC: allowed by ClusterRoleBinding \"{}\" of ClusterRole \"{}\" to {}",
+                            b.name,
+                            b.role_name,
+                            describe_subject(subject)
+                        ),
+                    };
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        if !a.namespace.is_empty()
+            && let Some(bindings) = self.bindings.get(&a.namespace)
+        {
+            for b in bindings {
+                let Some(subject) = b.subjects.iter().find(|s| applies(s, user, &a.namespace))
+                else {
+                    continue;
+                };
+                match self.rules_of(b, &a.namespace) {
+                    Ok(rules) if rules.iter().any(|r| rule_allows(r, a)) => {
+                        return Decision {
+                            allowed: true,
+                            reason: format!(
+                                "RBAC: allowed by RoleBinding \"{}/{}\" of {} \"{}\" to {}",
+                                b.name,
+                                a.namespace,
+                                b.role_kind,
+                                b.role_name,
+                                describe_subject(subject)
+                            ),
+                        };
+                    }
+                    Ok(_) => {}
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        let reason = match errors.as_slice() {
+            [] => String::new(),
+            [one] => format!("RBAC: {one}"),
+            many => format!("RBAC: [{}]", many.join(", ")),
+        };
+        Decision {
+            allowed: false,
+            reason,
+        }
+    }
+}
+
+/// The authorizer: a cached [`Snapshot`] of the store's RBAC objects.
+#[derive(Debug)]
+pub struct RbacCache {
+    snapshot: RwLock<(Arc<Snapshot>, Option<Instant>)>,
+    dirty: AtomicBool,
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl Default for RbacCache {
+    fn default() -> Self {
+        RbacCache {
+            snapshot: RwLock::new((Arc::new(Snapshot::default()), None)),
+            dirty: AtomicBool::new(true),
+            reload: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+async fn list_all<T: StoredObject>(objects: &Objects) -> ApiResult<Vec<T>> {
+    let mut out = Vec::new();
+    let mut opts = ListOptions {
+        limit: Some(1000),
+        ..Default::default()
+    };
+    loop {
+        let page = objects.list::<T>(None, &opts).await?;
+        out.extend(page.items);
+        match page.meta.continue_ {
+            Some(c) => opts.continue_token = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+impl RbacCache {
+    /// Mark the snapshot stale: the next decision reloads it (called after every RBAC write).
+    pub fn invalidate(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+    }
+
+    fn fresh(&self) -> Option<Arc<Snapshot>> {
+        let guard = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        let (snap, at) = &*guard;
+        let young = at.is_some_and(|t| t.elapsed() < MAX_AGE);
+        (young && !self.dirty.load(Ordering::SeqCst)).then(|| snap.clone())
+    }
+
+    /// The current snapshot, reloaded from the store when stale.
+    pub async fn snapshot(&self, objects: &Objects) -> ApiResult<Arc<Snapshot>> {
+        if let Some(s) = self.fresh() {
+            return Ok(s);
+        }
+        let _one_loader = self.reload.lock().await;
+        if let Some(s) = self.fresh() {
+            return Ok(s);
+        }
+        // Cleared before reading: a write racing the reload marks it dirty again.
+        self.dirty.store(false, Ordering::SeqCst);
+        let loaded = async {
+            Ok::<_, crate::error::ApiError>(Snapshot::build(
+                list_all::<ClusterRole>(objects).await?,
+                list_all::<Role>(objects).await?,
+                list_all::<ClusterRoleBinding>(objects).await?,
+                list_all::<RoleBinding>(objects).await?,
+            ))
+        }
+        .await;
+        let snap = match loaded {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                self.dirty.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        let mut guard = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        *guard = (snap.clone(), Some(Instant::now()));
+        Ok(snap)
+    }
+
+    /// Decide `a` for `user` against the current snapshot.
+    pub async fn authorize(
+        &self,
+        objects: &Objects,
+        user: &UserInfo,
+        a: &Attributes,
+    ) -> ApiResult<Decision> {
+        if user.groups.iter().any(|g| g == MASTERS_GROUP) {
+            return Ok(Decision {
+                allowed: true,
+                reason: format!("member of {MASTERS_GROUP}"),
+            });
+        }
+        Ok(self.snapshot(objects).await?.authorize(user, a))
+    }
+}
+
+/// The axum middleware: authorize the request of the authenticated caller (the `UserInfo` the
+/// authentication layer put into the extensions; anonymous when there is none), answer 403 in
+/// Kubernetes' words when RBAC denies it, else run the handler on behalf of the caller.
+pub async fn authorize(State(service): State<Arc<Service>>, req: Request, next: Next) -> Response {
+    let user = req
+        .extensions()
+        .get::<UserInfo>()
+        .cloned()
+        .unwrap_or_else(UserInfo::anonymous);
+    let attrs =
+        Attributes::from_request(req.method().as_str(), req.uri().path(), req.uri().query());
+    match service
+        .rbac
+        .authorize(&service.objects, &user, &attrs)
+        .await
+    {
+        Ok(d) if d.allowed => with_caller(Arc::new(user), next.run(req)).await,
+        Ok(d) => attrs.forbidden(&user, &d.reason).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(verbs: &[&str], groups: &[&str], resources: &[&str], names: &[&str]) -> PolicyRule {
+        let v = |x: &[&str]| x.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        PolicyRule {
+            verbs: v(verbs),
+            api_groups: Some(v(groups)),
+            resources: Some(v(resources)),
+            resource_names: (!names.is_empty()).then(|| v(names)),
+            non_resource_urls: None,
+        }
+    }
+
+    #[test]
+    fn rules_match_like_kubernetes() {
+        let a = Attributes::resource(
+            "get",
+            "image.openshift.io",
+            "imagestreams",
+            "layers",
+            "s",
+            "app",
+        );
+        assert!(rule_allows(
+            &rule(
+                &["get"],
+                &["image.openshift.io"],
+                &["imagestreams/layers"],
+                &[]
+            ),
+            &a
+        ));
+        assert!(!rule_allows(
+            &rule(&["get"], &["image.openshift.io"], &["imagestreams"], &[]),
+            &a
+        ));
+        assert!(rule_allows(&rule(&["*"], &["*"], &["*"], &[]), &a));
+        assert!(rule_allows(
+            &rule(&["get"], &["image.openshift.io"], &["*/layers"], &[]),
+            &a
+        ));
+        assert!(!rule_allows(
+            &rule(&["get"], &[""], &["imagestreams/layers"], &[]),
+            &a
+        ));
+        assert!(rule_allows(
+            &rule(&["get"], &["*"], &["imagestreams/layers"], &["app"]),
+            &a
+        ));
+        assert!(!rule_allows(
+            &rule(&["get"], &["*"], &["imagestreams/layers"], &["other"]),
+            &a
+        ));
+        assert!(!rule_allows(
+            &rule(&["update"], &["*"], &["imagestreams/layers"], &[]),
+            &a
+        ));
+        let path = Attributes::from_request("GET", "/openapi/v3/apis", None);
+        let urls = PolicyRule {
+            verbs: vec!["get".into()],
+            non_resource_urls: Some(vec!["/openapi".into(), "/openapi/*".into()]),
+            ..Default::default()
+        };
+        assert!(rule_allows(&urls, &path));
+        assert!(!rule_allows(
+            &urls,
+            &Attributes::from_request("GET", "/version", None)
+        ));
+    }
+
+    #[test]
+    fn subjects_match_users_groups_and_service_accounts() {
+        let sa = UserInfo {
+            name: "system:serviceaccount:myapp:default".into(),
+            uid: String::new(),
+            groups: vec!["system:serviceaccounts:myapp".into()],
+        };
+        let subject = |kind: &str, name: &str, ns: Option<&str>| Subject {
+            kind: kind.into(),
+            name: name.into(),
+            namespace: ns.map(Into::into),
+            api_group: None,
+        };
+        assert!(applies(
+            &subject("Group", "system:serviceaccounts:myapp", None),
+            &sa,
+            "shared"
+        ));
+        assert!(applies(
+            &subject("ServiceAccount", "default", Some("myapp")),
+            &sa,
+            "shared"
+        ));
+        assert!(!applies(
+            &subject("ServiceAccount", "default", None),
+            &sa,
+            "shared"
+        ));
+        assert!(applies(
+            &subject("ServiceAccount", "default", None),
+            &sa,
+            "myapp"
+        ));
+        assert!(!applies(&subject("User", "default", None), &sa, "myapp"));
+    }
+}

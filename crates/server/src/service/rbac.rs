@@ -1,0 +1,669 @@
+//! `rbac.authorization.k8s.io/v1` Role, ClusterRole, RoleBinding and ClusterRoleBinding: one
+//! generic create/get/list/update/delete over the store (validation as Kubernetes', `roleRef`
+//! immutable), the start-up reconcile of the bootstrap roles (spec §16), the per-namespace
+//! default bindings (§14.4), and the access checks the service layer asks on behalf of the
+//! caller (§4.6, §10.1).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
+use tagplane_api::meta::{ObjectMeta, Status};
+use tagplane_api::validation::{
+    BadValue, ErrorType, FieldError, path_segment_name_errors, validate_namespace_name,
+};
+use tagplane_store::{ListOptions, Revision};
+
+use super::images::deleted_status;
+use super::imagestreams::check_identity;
+use super::tags::{MetaSelector, ObjectUpdate};
+use super::{Service, WriteOptions};
+use crate::auth::UserInfo;
+use crate::auth::attributes::Attributes;
+use crate::auth::authz::{Decision, current_caller};
+use crate::auth::bootstrap_roles::{
+    AUTOUPDATE, CLUSTER_ROLES, RBAC_GROUP, cluster_role_bindings, cluster_role_ref, group_subject,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::objects::{Objects, StoredObject, TypedList};
+
+macro_rules! rbac_object {
+    ($t:ty, $res:expr, $kind:expr, $ns:expr) => {
+        impl StoredObject for $t {
+            const GROUP: &'static str = RBAC_GROUP;
+            const RESOURCE: &'static str = $res;
+            const KIND: &'static str = $kind;
+            const API_VERSION: &'static str = "rbac.authorization.k8s.io/v1";
+            const NAMESPACED: bool = $ns;
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+rbac_object!(Role, "roles", "Role", true);
+rbac_object!(ClusterRole, "clusterroles", "ClusterRole", false);
+rbac_object!(RoleBinding, "rolebindings", "RoleBinding", true);
+rbac_object!(
+    ClusterRoleBinding,
+    "clusterrolebindings",
+    "ClusterRoleBinding",
+    false
+);
+
+/// Field labels RBAC lists can be selected by.
+pub const RBAC_FIELDS: &[&str] = &["metadata.name", "metadata.namespace"];
+const MAX_ATTEMPTS: usize = 10;
+
+/// An RBAC kind: its defaulting and validation.
+pub trait RbacObject: StoredObject {
+    /// Fill defaults (subject API groups) as the API server does before validation.
+    fn default_fields(&mut self) {}
+    /// Validation of a create.
+    fn validate(&self) -> Vec<FieldError>;
+    /// Validation of an update (`old` is the stored object).
+    fn validate_update(&self, _old: &Self) -> Vec<FieldError> {
+        self.validate()
+    }
+}
+
+fn name_errors(meta: &ObjectMeta, namespaced: bool) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let name = meta.name.as_deref().unwrap_or("");
+    if name.is_empty() {
+        errs.push(FieldError::required(
+            "metadata.name",
+            "name or generateName is required",
+        ));
+    } else {
+        for e in path_segment_name_errors(name) {
+            errs.push(FieldError::invalid("metadata.name", name, &e));
+        }
+    }
+    if namespaced {
+        let ns = meta.namespace.as_deref().unwrap_or("");
+        if ns.is_empty() {
+            errs.push(FieldError::required("metadata.namespace", ""));
+        } else {
+            errs.extend(validate_namespace_name("metadata.namespace", ns));
+        }
+    }
+    errs
+}
+
+fn rule_errors(rules: Option<&Vec<PolicyRule>>, namespaced: bool) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, rule) in rules
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let path = format!("rules[{i}]");
+        if rule.verbs.is_empty() {
+            errs.push(FieldError::required(
+                format!("{path}.verbs"),
+                "verbs must contain at least one value",
+            ));
+        }
+        let urls = rule
+            .non_resource_urls
+            .as_ref()
+            .is_some_and(|u| !u.is_empty());
+        let groups = rule.api_groups.as_ref().is_some_and(|g| !g.is_empty());
+        let resources = rule.resources.as_ref().is_some_and(|r| !r.is_empty());
+        if urls {
+            let value = format!("{:?}", rule.non_resource_urls.clone().unwrap_or_default());
+            if namespaced {
+                errs.push(FieldError::new(
+                    ErrorType::Invalid,
+                    format!("{path}.nonResourceURLs"),
+                    BadValue::Literal(value.clone()),
+                    "namespaced rules cannot apply to non-resource URLs",
+                ));
+            }
+            if groups || resources {
+                errs.push(FieldError::new(
+                    ErrorType::Invalid,
+                    format!("{path}.nonResourceURLs"),
+                    BadValue::Literal(value),
+                    "rules cannot apply to both regular resources and non-resource URLs",
+                ));
+            }
+            continue;
+        }
+        if !groups {
+            errs.push(FieldError::required(
+                format!("{path}.apiGroups"),
+                "resource rules must supply at least one api group",
+            ));
+        }
+        if !resources {
+            errs.push(FieldError::required(
+                format!("{path}.resources"),
+                "resource rules must supply at least one resource",
+            ));
+        }
+    }
+    errs
+}
+
+fn default_subjects(subjects: Option<&mut Vec<Subject>>) {
+    for s in subjects.into_iter().flatten() {
+        if s.api_group.as_deref().unwrap_or("").is_empty()
+            && matches!(s.kind.as_str(), "User" | "Group")
+        {
+            s.api_group = Some(RBAC_GROUP.to_owned());
+        }
+    }
+}
+
+fn binding_errors(
+    role_ref: &RoleRef,
+    subjects: Option<&Vec<Subject>>,
+    namespaced: bool,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if role_ref.api_group != RBAC_GROUP {
+        errs.push(FieldError::new(
+            ErrorType::NotSupported,
+            "roleRef.apiGroup",
+            BadValue::Str(role_ref.api_group.clone()),
+            "supported values: \"rbac.authorization.k8s.io\"",
+        ));
+    }
+    let kinds: &[&str] = if namespaced {
+        &["Role", "ClusterRole"]
+    } else {
+        &["ClusterRole"]
+    };
+    if !kinds.contains(&role_ref.kind.as_str()) {
+        let supported: Vec<String> = kinds.iter().map(|k| format!("\"{k}\"")).collect();
+        errs.push(FieldError::new(
+            ErrorType::NotSupported,
+            "roleRef.kind",
+            BadValue::Str(role_ref.kind.clone()),
+            &format!("supported values: {}", supported.join(", ")),
+        ));
+    }
+    if role_ref.name.is_empty() {
+        errs.push(FieldError::required("roleRef.name", ""));
+    } else {
+        for e in path_segment_name_errors(&role_ref.name) {
+            errs.push(FieldError::invalid("roleRef.name", &role_ref.name, &e));
+        }
+    }
+    for (i, s) in subjects
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let path = format!("subjects[{i}]");
+        if s.name.is_empty() {
+            errs.push(FieldError::required(format!("{path}.name"), ""));
+        }
+        let group = s.api_group.as_deref().unwrap_or("");
+        match s.kind.as_str() {
+            "ServiceAccount" => {
+                if !group.is_empty() {
+                    errs.push(FieldError::new(
+                        ErrorType::NotSupported,
+                        format!("{path}.apiGroup"),
+                        BadValue::Str(group.to_owned()),
+                        "supported values: \"\"",
+                    ));
+                }
+                if !namespaced && s.namespace.as_deref().unwrap_or("").is_empty() {
+                    errs.push(FieldError::required(format!("{path}.namespace"), ""));
+                }
+            }
+            "User" | "Group" => {
+                if group != RBAC_GROUP {
+                    errs.push(FieldError::new(
+                        ErrorType::NotSupported,
+                        format!("{path}.apiGroup"),
+                        BadValue::Str(group.to_owned()),
+                        "supported values: \"rbac.authorization.k8s.io\"",
+                    ));
+                }
+            }
+            other => errs.push(FieldError::new(
+                ErrorType::NotSupported,
+                format!("{path}.kind"),
+                BadValue::Str(other.to_owned()),
+                "supported values: \"ServiceAccount\", \"User\", \"Group\"",
+            )),
+        }
+    }
+    errs
+}
+
+fn role_ref_unchanged(new: &RoleRef, old: &RoleRef) -> Vec<FieldError> {
+    if new == old {
+        return Vec::new();
+    }
+    vec![FieldError::new(
+        ErrorType::Invalid,
+        "roleRef",
+        BadValue::Literal(format!(
+            "rbac.RoleRef{{APIGroup:\"{}\", Kind:\"{}\", Name:\"{}\"}}",
+            new.api_group, new.kind, new.name
+        )),
+        "cannot change roleRef",
+    )]
+}
+
+impl RbacObject for Role {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = name_errors(&self.metadata, true);
+        e.extend(rule_errors(self.rules.as_ref(), true));
+        e
+    }
+}
+
+impl RbacObject for ClusterRole {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = name_errors(&self.metadata, false);
+        e.extend(rule_errors(self.rules.as_ref(), false));
+        e
+    }
+}
+
+impl RbacObject for RoleBinding {
+    fn default_fields(&mut self) {
+        default_subjects(self.subjects.as_mut());
+    }
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = name_errors(&self.metadata, true);
+        e.extend(binding_errors(&self.role_ref, self.subjects.as_ref(), true));
+        e
+    }
+    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
+        let mut e = self.validate();
+        e.extend(role_ref_unchanged(&self.role_ref, &old.role_ref));
+        e
+    }
+}
+
+impl RbacObject for ClusterRoleBinding {
+    fn default_fields(&mut self) {
+        default_subjects(self.subjects.as_mut());
+    }
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = name_errors(&self.metadata, false);
+        e.extend(binding_errors(
+            &self.role_ref,
+            self.subjects.as_ref(),
+            false,
+        ));
+        e
+    }
+    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
+        let mut e = self.validate();
+        e.extend(role_ref_unchanged(&self.role_ref, &old.role_ref));
+        e
+    }
+}
+
+fn invalid<T: StoredObject>(name: &str, errs: &[FieldError]) -> ApiResult<()> {
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(T::GROUP, T::KIND, name, errs))
+    }
+}
+
+/// The group of every service account of `ns`.
+pub fn service_accounts_group(ns: &str) -> String {
+    format!("system:serviceaccounts:{ns}")
+}
+
+fn sa_subject(ns: &str, name: &str) -> Subject {
+    Subject {
+        api_group: Some(String::new()),
+        kind: "ServiceAccount".to_owned(),
+        name: name.to_owned(),
+        namespace: Some(ns.to_owned()),
+    }
+}
+
+/// The default RoleBindings of a new namespace (§14.4): all its service accounts pull, the
+/// `builder` SA pushes, the `deployer` SA deploys.
+pub fn default_bindings(ns: &str) -> Vec<RoleBinding> {
+    let binding = |name: &str, role: &str, subject: Subject, about: &str| RoleBinding {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(ns.to_owned()),
+            annotations: Some(BTreeMap::from([(
+                "openshift.io/description".to_owned(),
+                format!("{about}  It is auto-managed by a controller; remove subjects to disable."),
+            )])),
+            ..Default::default()
+        },
+        role_ref: cluster_role_ref(role),
+        subjects: Some(vec![subject]),
+    };
+    vec![
+        binding(
+            "system:image-pullers",
+            "system:image-puller",
+            group_subject(&service_accounts_group(ns)),
+            "Allows all pods in this namespace to pull images from this namespace.",
+        ),
+        binding(
+            "system:image-builders",
+            "system:image-builder",
+            sa_subject(ns, "builder"),
+            "Allows builds in this namespace to push images to this namespace.",
+        ),
+        binding(
+            "system:deployers",
+            "system:deployer",
+            sa_subject(ns, "deployer"),
+            "Allows deploymentconfigs in this namespace to rollout pods in this namespace.",
+        ),
+    ]
+}
+
+impl Service {
+    /// POST an RBAC object (`ns` for the namespaced kinds).
+    pub async fn create_rbac<T: RbacObject>(
+        &self,
+        ns: Option<&str>,
+        mut obj: T,
+        opts: WriteOptions,
+    ) -> ApiResult<T> {
+        check_identity(obj.meta(), ns, None)?;
+        obj.meta_mut().namespace = if T::NAMESPACED {
+            ns.map(str::to_owned)
+        } else {
+            None
+        };
+        obj.default_fields();
+        let name = obj.meta().name.clone().unwrap_or_default();
+        invalid::<T>(&name, &obj.validate())?;
+        if let Some(ns) = ns.filter(|_| T::NAMESPACED) {
+            self.require_namespace(ns).await?;
+        }
+        if opts.dry_run {
+            if self.objects.try_get::<T>(ns, &name).await?.is_some() {
+                return Err(ApiError::already_exists(T::GROUP, T::RESOURCE, &name));
+            }
+            return Ok(obj);
+        }
+        let created = self.objects.create(obj).await;
+        self.rbac.invalidate();
+        created
+    }
+
+    /// GET an RBAC object.
+    pub async fn get_rbac<T: RbacObject>(&self, ns: Option<&str>, name: &str) -> ApiResult<T> {
+        self.objects.get(ns, name).await
+    }
+
+    /// Selectors of an RBAC list or watch.
+    pub fn rbac_selector(
+        &self,
+        labels: Option<&str>,
+        fields: Option<&str>,
+    ) -> ApiResult<MetaSelector> {
+        MetaSelector::parse(labels, fields, RBAC_FIELDS)
+    }
+
+    /// LIST RBAC objects (one namespace or all, one page), selectors applied.
+    pub async fn list_rbac<T: RbacObject>(
+        &self,
+        ns: Option<&str>,
+        opts: &ListOptions,
+        selector: &MetaSelector,
+    ) -> ApiResult<TypedList<T>> {
+        let mut list = self.objects.list::<T>(ns, opts).await?;
+        list.items.retain(|o| selector.matches(o.meta(), |_| None));
+        Ok(list)
+    }
+
+    /// PUT/PATCH an RBAC object; `roleRef` of bindings may not change (422).
+    pub async fn update_rbac<T: RbacObject>(
+        &self,
+        ns: Option<&str>,
+        name: &str,
+        update: ObjectUpdate<'_, T>,
+        opts: WriteOptions,
+    ) -> ApiResult<T> {
+        let attempts = if update.is_patch() { MAX_ATTEMPTS } else { 1 };
+        for _ in 0..attempts {
+            let old: T = self.objects.get(ns, name).await?;
+            let mut new = update.apply(&old, T::KIND)?;
+            check_identity(new.meta(), ns, Some(name))?;
+            let requested = Objects::parse_rv(new.meta().resource_version.as_deref())?;
+            let current = Objects::parse_rv(old.meta().resource_version.as_deref())?;
+            if requested.is_some() && requested != current {
+                return Err(ApiError::conflict(
+                    T::GROUP,
+                    T::RESOURCE,
+                    name,
+                    "the object has been modified; please apply your changes to the latest version and try again",
+                ));
+            }
+            {
+                let (o, m) = (old.meta().clone(), new.meta_mut());
+                m.name = o.name;
+                m.namespace = o.namespace;
+                m.uid = o.uid;
+                m.creation_timestamp = o.creation_timestamp;
+                m.managed_fields = None;
+            }
+            new.default_fields();
+            invalid::<T>(name, &new.validate_update(&old))?;
+            if opts.dry_run {
+                return Ok(new);
+            }
+            let result = self.objects.update(new, current).await;
+            self.rbac.invalidate();
+            match result {
+                Err(e) if e.reason() == "Conflict" && update.is_patch() => continue,
+                other => return other,
+            }
+        }
+        Err(ApiError::server_timeout("patch", T::RESOURCE))
+    }
+
+    /// DELETE an RBAC object.
+    pub async fn delete_rbac<T: RbacObject>(
+        &self,
+        ns: Option<&str>,
+        name: &str,
+        rv: Option<Revision>,
+        uid: Option<&str>,
+        opts: WriteOptions,
+    ) -> ApiResult<Status> {
+        let deleted: T = if opts.dry_run {
+            self.objects.get(ns, name).await?
+        } else {
+            let d = self.objects.delete(ns, name, rv, uid).await;
+            self.rbac.invalidate();
+            d?
+        };
+        Ok(deleted_status(
+            T::GROUP,
+            T::RESOURCE,
+            name,
+            deleted.meta().uid.clone(),
+        ))
+    }
+
+    /// Reconcile the bootstrap cluster roles and bindings (spec §16) into the store: missing
+    /// ones are created, ones whose `autoupdate` annotation is not `false` get their rules (or
+    /// missing subjects) back.
+    pub async fn reconcile_bootstrap_rbac(&self) -> ApiResult<()> {
+        for role in CLUSTER_ROLES {
+            let want = role.cluster_role();
+            match self.objects.try_get::<ClusterRole>(None, role.name).await? {
+                None => match self.objects.create(want).await {
+                    Ok(_) => {}
+                    Err(e) if e.reason() == "AlreadyExists" => {}
+                    Err(e) => return Err(e),
+                },
+                Some(mut have) => {
+                    if autoupdate(&have.metadata) && have.rules != want.rules {
+                        have.rules = want.rules;
+                        let rv = Objects::parse_rv(have.metadata.resource_version.as_deref())?;
+                        self.objects.update(have, rv).await?;
+                    }
+                }
+            }
+        }
+        for want in cluster_role_bindings() {
+            let name = want.metadata.name.clone().unwrap_or_default();
+            match self
+                .objects
+                .try_get::<ClusterRoleBinding>(None, &name)
+                .await?
+            {
+                None => match self.objects.create(want).await {
+                    Ok(_) => {}
+                    Err(e) if e.reason() == "AlreadyExists" => {}
+                    Err(e) => return Err(e),
+                },
+                Some(mut have) => {
+                    let subjects = have.subjects.get_or_insert_with(Vec::new);
+                    let missing: Vec<Subject> = want
+                        .subjects
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|s| !subjects.contains(s))
+                        .collect();
+                    if autoupdate(&have.metadata) && !missing.is_empty() {
+                        subjects.extend(missing);
+                        let rv = Objects::parse_rv(have.metadata.resource_version.as_deref())?;
+                        self.objects.update(have, rv).await?;
+                    }
+                }
+            }
+        }
+        self.rbac.invalidate();
+        Ok(())
+    }
+
+    /// Create the default RoleBindings of namespace `ns` (§14.4) that do not exist yet.
+    pub async fn ensure_default_bindings(&self, ns: &str) -> ApiResult<()> {
+        for b in default_bindings(ns) {
+            match self.objects.create(b).await {
+                Ok(_) => {}
+                Err(e) if e.reason() == "AlreadyExists" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.rbac.invalidate();
+        Ok(())
+    }
+
+    /// Decide `a` for `user`.
+    pub async fn authorize(&self, user: &UserInfo, a: &Attributes) -> ApiResult<Decision> {
+        self.rbac.authorize(&self.objects, user, a).await
+    }
+
+    /// Decide `a` for the caller of the current request; the system (no request: controllers,
+    /// start-up) is always allowed.
+    pub async fn caller_may(&self, a: &Attributes) -> ApiResult<Decision> {
+        match current_caller() {
+            Some(user) => self.authorize(&user, a).await,
+            None => Ok(Decision {
+                allowed: true,
+                reason: "system".to_owned(),
+            }),
+        }
+    }
+}
+
+fn autoupdate(meta: &ObjectMeta) -> bool {
+    meta.annotations
+        .as_ref()
+        .and_then(|a| a.get(AUTOUPDATE))
+        .is_none_or(|v| v != "false")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_validation_names_kubernetes_fields() {
+        let mut b = RoleBinding {
+            metadata: ObjectMeta {
+                name: Some("x".into()),
+                namespace: Some("ns".into()),
+                ..Default::default()
+            },
+            role_ref: RoleRef {
+                api_group: RBAC_GROUP.into(),
+                kind: "Thing".into(),
+                name: "view".into(),
+            },
+            subjects: Some(vec![Subject {
+                kind: "Robot".into(),
+                name: "r".into(),
+                ..Default::default()
+            }]),
+        };
+        b.default_fields();
+        let errs: Vec<String> = b.validate().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errs,
+            [
+                "roleRef.kind: Unsupported value: \"Thing\": supported values: \"Role\", \"ClusterRole\"",
+                "subjects[0].kind: Unsupported value: \"Robot\": supported values: \"ServiceAccount\", \"User\", \"Group\"",
+            ]
+        );
+        let old = b.clone();
+        b.role_ref.kind = "ClusterRole".into();
+        b.subjects = None;
+        assert_eq!(
+            b.validate_update(&old)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "roleRef: Invalid value: rbac.RoleRef{APIGroup:\"rbac.authorization.k8s.io\", Kind:\"ClusterRole\", Name:\"view\"}: cannot change roleRef"
+            ]
+        );
+    }
+
+    #[test]
+    fn role_rules_are_validated() {
+        let role = Role {
+            metadata: ObjectMeta {
+                name: Some("r".into()),
+                namespace: Some("ns".into()),
+                ..Default::default()
+            },
+            rules: Some(vec![
+                PolicyRule {
+                    verbs: vec![],
+                    api_groups: Some(vec![String::new()]),
+                    resources: Some(vec!["pods".into()]),
+                    ..Default::default()
+                },
+                PolicyRule {
+                    verbs: vec!["get".into()],
+                    non_resource_urls: Some(vec!["/x".into()]),
+                    ..Default::default()
+                },
+            ]),
+        };
+        let errs: Vec<String> = role.validate().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errs,
+            [
+                "rules[0].verbs: Required value: verbs must contain at least one value",
+                "rules[1].nonResourceURLs: Invalid value: [\"/x\"]: namespaced rules cannot apply to non-resource URLs",
+            ]
+        );
+    }
+}
