@@ -33,6 +33,7 @@ mod mappings;
 mod namespaces;
 mod openapi;
 mod patch;
+mod projects;
 mod rbac;
 mod secrets;
 mod smp;
@@ -428,6 +429,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(secrets::routes())
         .merge(rbac::routes())
         .merge(access_reviews::routes())
+        .merge(projects::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY + 1))
         .layer(axum::middleware::map_response(status_errors))

@@ -17,6 +17,7 @@ pub mod imagestreams;
 pub mod imports;
 pub mod mappings;
 pub mod namespaces;
+pub mod projects;
 pub mod rbac;
 pub mod registry_importer;
 pub mod secrets;

@@ -9,10 +9,13 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
-use tagplane_api::meta::{ObjectMeta, Status};
+use tagplane_api::image::ImageStream;
+use tagplane_api::meta::{IMAGE_GROUP, ObjectMeta, Status};
 use tagplane_api::validation::{
-    BadValue, ErrorType, FieldError, path_segment_name_errors, validate_namespace_name,
+    BadValue, ErrorType, FieldError, go_quote, path_segment_name_errors, validate_namespace_name,
 };
+use tagplane_core::generation::tag_ref_changed;
+use tagplane_core::resolution::parse_from_reference;
 use tagplane_store::{ListOptions, Revision};
 
 use super::images::deleted_status;
@@ -579,6 +582,70 @@ impl Service {
                 reason: "system".to_owned(),
             }),
         }
+    }
+}
+
+impl Service {
+    /// §4.6: a spec tag that is new or changed and takes its image from another namespace
+    /// needs `get imagestreams/layers` on the source stream for the caller; each denial is a
+    /// `Forbidden` field error on `spec.tags[<tag>].from`. The system (no caller) is not checked.
+    pub async fn verify_tag_sources(
+        &self,
+        stream: &ImageStream,
+        old: Option<&ImageStream>,
+    ) -> ApiResult<Vec<FieldError>> {
+        let Some(user) = current_caller() else {
+            return Ok(Vec::new());
+        };
+        let ns = stream.metadata.namespace.as_deref().unwrap_or("");
+        let name = stream.metadata.name.as_deref().unwrap_or("");
+        let mut errs = Vec::new();
+        for tag in &stream.spec.tags {
+            let Some(from) = &tag.from else { continue };
+            if from.namespace.is_empty() || from.namespace == ns {
+                continue;
+            }
+            let old_tag = old.and_then(|o| o.spec.tags.iter().find(|t| t.name == tag.name));
+            if old_tag.is_some_and(|o| !tag_ref_changed(o, tag, ns)) {
+                continue;
+            }
+            let Some((source, _)) = parse_from_reference(name, &from.kind, &from.name) else {
+                continue;
+            };
+            let a = Attributes::resource(
+                "get",
+                IMAGE_GROUP,
+                "imagestreams",
+                "layers",
+                &from.namespace,
+                source,
+            );
+            let d = self.authorize(&user, &a).await?;
+            if !d.allowed {
+                errs.push(FieldError::forbidden(
+                    format!("spec.tags[{}].from", tag.name),
+                    &format!(
+                        "{}/{source}: {} {}",
+                        from.namespace,
+                        go_quote(&d.reason),
+                        go_quote("")
+                    ),
+                ));
+            }
+        }
+        Ok(errs)
+    }
+
+    /// §3.6/§10.1: whether the caller may import from any registry — it can `create images`
+    /// cluster-wide, or `create imagestreammapping` (singular) at the cluster scope. The system
+    /// may.
+    pub async fn caller_bypasses_allowed_registries(&self) -> ApiResult<bool> {
+        let images = Attributes::resource("create", IMAGE_GROUP, "images", "", "", "");
+        if self.caller_may(&images).await?.allowed {
+            return Ok(true);
+        }
+        let mapping = Attributes::resource("create", IMAGE_GROUP, "imagestreammapping", "", "", "");
+        Ok(self.caller_may(&mapping).await?.allowed)
     }
 }
 
