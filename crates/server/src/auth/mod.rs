@@ -4,8 +4,12 @@
 //! extensions), then authorizes it against RBAC before any handler runs.
 
 pub mod attributes;
+pub mod authn;
 pub mod authz;
 pub mod bootstrap_roles;
+pub mod tls;
+pub mod tokens;
+pub mod users;
 
 /// The authenticated caller of a request, as Kubernetes' `user.Info`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -26,6 +26,7 @@ use table::TableRow;
 use watch::{DEFAULT_WATCH_TIMEOUT, WatchParams};
 
 mod access_reviews;
+mod auth_endpoints;
 mod discovery;
 mod images;
 mod imports;
@@ -429,10 +430,16 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(secrets::routes())
         .merge(rbac::routes())
         .merge(access_reviews::routes())
+        .merge(auth_endpoints::routes())
         .merge(projects::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY + 1))
         .layer(axum::middleware::map_response(status_errors))
+        // Outermost: authentication (layers added later wrap the ones before).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authn::authenticate,
+        ))
         .with_state(state)
 }
 

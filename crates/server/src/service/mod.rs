@@ -21,7 +21,9 @@ pub mod projects;
 pub mod rbac;
 pub mod registry_importer;
 pub mod secrets;
+pub mod serviceaccounts;
 pub mod tags;
+pub mod tokens;
 
 /// Server-wide settings the semantics depend on.
 #[derive(Clone, Debug)]
@@ -72,6 +74,8 @@ pub struct Service {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// The RBAC authorizer (cached roles and bindings).
     pub rbac: Arc<crate::auth::authz::RbacCache>,
+    /// Authentication state: token cache, identity file, login limiter.
+    pub access: Arc<crate::auth::authn::Access>,
 }
 
 /// Streams read ahead of a call into core (core is synchronous and does no IO).
@@ -96,12 +100,19 @@ impl Service {
             importer: Arc::new(imports::UnconfiguredImporter),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
             rbac: Arc::default(),
+            access: Arc::default(),
         }
     }
 
     /// Tell long-running requests (watches) to finish: the server is shutting down.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
+    }
+
+    /// Use `access` (identity file, token settings) for authentication.
+    pub fn with_access(mut self, access: crate::auth::authn::Access) -> Self {
+        self.access = Arc::new(access);
+        self
     }
 
     /// Use `importer` for ImageStreamImport instead of the default [`imports::UnconfiguredImporter`].
