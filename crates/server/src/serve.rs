@@ -231,6 +231,11 @@ pub async fn build_service_with_access(
         .ensure_namespace("default")
         .await
         .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
+    // Data directories from before service accounts existed get them too.
+    service
+        .ensure_default_service_accounts("default")
+        .await
+        .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
     Ok(service)
 }
 

@@ -262,6 +262,29 @@ const ACCESS_RESOURCES: &[ResourceInfo] = &[
         "projectrequest",
         "ProjectRequest",
     ),
+    ResourceInfo {
+        group: "",
+        version: VERSION,
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        kind: "ServiceAccount",
+        namespaced: true,
+        verbs: CRUD_WATCH,
+        short_names: &["sa"],
+        categories: &[],
+        subresources: &[SubresourceInfo {
+            name: "token",
+            group: "authentication.k8s.io",
+            kind: "TokenRequest",
+            verbs: &["create"],
+        }],
+    },
+    create_only(
+        "authentication.k8s.io",
+        "selfsubjectreviews",
+        "selfsubjectreview",
+        "SelfSubjectReview",
+    ),
 ];
 
 const fn rbac_resource(
@@ -726,7 +749,7 @@ mod tests {
             .iter()
             .map(|r| r["resource"].as_str().unwrap())
             .collect();
-        assert_eq!(core_res, ["namespaces", "secrets"]);
+        assert_eq!(core_res, ["namespaces", "secrets", "serviceaccounts"]);
     }
 
     #[test]

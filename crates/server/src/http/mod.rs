@@ -37,6 +37,7 @@ mod patch;
 mod projects;
 mod rbac;
 mod secrets;
+mod serviceaccounts;
 mod smp;
 mod streams;
 pub mod table;
@@ -430,8 +431,9 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(secrets::routes())
         .merge(rbac::routes())
         .merge(access_reviews::routes())
-        .merge(auth_endpoints::routes())
         .merge(projects::routes())
+        .merge(auth_endpoints::routes())
+        .merge(serviceaccounts::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY + 1))
         .layer(axum::middleware::map_response(status_errors))
@@ -720,6 +722,45 @@ pub mod protobuf {
         one(5, "immutable", Kind::Bool),
     ];
 
+    const OBJECT_REFERENCE: &[Field] = &[
+        one(1, "kind", Kind::String),
+        one(2, "namespace", Kind::String),
+        one(3, "name", Kind::String),
+        one(4, "uid", Kind::String),
+        one(5, "apiVersion", Kind::String),
+        one(6, "resourceVersion", Kind::String),
+        one(7, "fieldPath", Kind::String),
+    ];
+
+    const LOCAL_OBJECT_REFERENCE: &[Field] = &[one(1, "name", Kind::String)];
+
+    /// `kubectl create serviceaccount`.
+    const SERVICE_ACCOUNT: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        many(2, "secrets", Kind::Message(OBJECT_REFERENCE)),
+        many(3, "imagePullSecrets", Kind::Message(LOCAL_OBJECT_REFERENCE)),
+        one(4, "automountServiceAccountToken", Kind::Bool),
+    ];
+
+    const BOUND_OBJECT_REFERENCE: &[Field] = &[
+        one(1, "kind", Kind::String),
+        one(2, "apiVersion", Kind::String),
+        one(3, "name", Kind::String),
+        one(4, "uid", Kind::String),
+    ];
+
+    const TOKEN_REQUEST_SPEC: &[Field] = &[
+        many(1, "audiences", Kind::String),
+        one(3, "boundObjectRef", Kind::Message(BOUND_OBJECT_REFERENCE)),
+        one(4, "expirationSeconds", Kind::Int),
+    ];
+
+    /// `kubectl create token` (TokenRequest without its status).
+    const TOKEN_REQUEST: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        one(2, "spec", Kind::Message(TOKEN_REQUEST_SPEC)),
+    ];
+
     const NAMESPACE_SPEC: &[Field] = &[many(1, "finalizers", Kind::String)];
 
     /// Namespace without its status (3).
@@ -889,9 +930,11 @@ pub mod protobuf {
         let schema = match (api_version.as_str(), kind.as_str()) {
             ("v1", "Secret") => SECRET,
             ("v1", "Namespace") => NAMESPACE,
+            ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
+            ("authentication.k8s.io/v1", "TokenRequest") => TOKEN_REQUEST,
             _ => {
                 return Err(ApiError::unsupported_media_type(format!(
-                    "{CONTENT_TYPE} is accepted for v1 Secret and Namespace only (got {api_version:?} {kind:?}): send application/json or application/yaml"
+                    "{CONTENT_TYPE} is accepted for v1 Secret, Namespace, ServiceAccount and TokenRequest only (got {api_version:?} {kind:?}): send application/json or application/yaml"
                 )));
             }
         };

@@ -12,7 +12,13 @@ use super::{Service, WriteOptions};
 pub const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
 
 /// Store resources that live in namespaces (removed with their namespace).
-pub const NAMESPACED_RESOURCES: &[&str] = &["imagestreams", "secrets", "roles", "rolebindings"];
+pub const NAMESPACED_RESOURCES: &[&str] = &[
+    "imagestreams",
+    "secrets",
+    "roles",
+    "rolebindings",
+    "serviceaccounts",
+];
 use crate::error::{ApiError, ApiResult};
 
 impl Service {
@@ -61,6 +67,7 @@ impl Service {
         }
         let created = self.objects.create(ns).await?;
         self.ensure_default_bindings(&name).await?;
+        self.ensure_default_service_accounts(&name).await?;
         Ok(created)
     }
 
