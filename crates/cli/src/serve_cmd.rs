@@ -92,6 +92,10 @@ pub struct ServeArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Write one JSON line per request (time, user, verb, resource, namespace, name, code) to
+    /// FILE, or to stderr for `-`. Tokens, passwords and bodies are never written.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
     /// Extra DNS name or IP address of the generated serving certificate, repeatable.
     #[arg(long = "tls-san", value_name = "NAME")]
     pub tls_sans: Vec<String>,
@@ -204,6 +208,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             identity_file: args.identity_file.clone(),
             token_ttl: args.token_ttl,
             bootstrap_admin_token: None,
+            audit_log: args.audit_log.clone(),
         },
         tls: tagplane_server::auth::tls::TlsConfig {
             enabled: args.tls,

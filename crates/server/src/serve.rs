@@ -290,6 +290,18 @@ pub async fn serve(
         .enabled
         .then(|| crate::controllers::start(service.clone(), config.controllers.clone()));
     let app = crate::http::router(service.clone());
+    let app = match &config.access.audit_log {
+        Some(path) => {
+            let log =
+                Arc::new(crate::auth::audit::AuditLog::open(path).map_err(ServeError::Access)?);
+            // Outermost, so it sees every answer, including authentication failures.
+            app.layer(axum::middleware::from_fn_with_state(
+                log,
+                crate::auth::audit::audit,
+            ))
+        }
+        None => app,
+    };
     let stopping = service.clone();
     let shutdown = async move {
         shutdown.await;

@@ -55,6 +55,8 @@ pub struct AccessConfig {
     /// The admin token to create when the data directory is new (tests use a fixed one);
     /// `None` generates a random one.
     pub bootstrap_admin_token: Option<String>,
+    /// `--audit-log`: a file for one JSON line per request (`-` for stderr).
+    pub audit_log: Option<PathBuf>,
 }
 
 impl Default for AccessConfig {
@@ -63,6 +65,7 @@ impl Default for AccessConfig {
             identity_file: None,
             token_ttl: DEFAULT_TOKEN_TTL,
             bootstrap_admin_token: None,
+            audit_log: None,
         }
     }
 }

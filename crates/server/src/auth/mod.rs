@@ -4,6 +4,7 @@
 //! extensions), then authorizes it against RBAC before any handler runs.
 
 pub mod attributes;
+pub mod audit;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap_roles;
