@@ -102,6 +102,8 @@ fn raw_definitions(group: &str) -> Map<String, Value> {
     if group.is_empty() {
         generator.subschema_for::<Namespace>();
         generator.subschema_for::<Secret>();
+        generator.subschema_for::<k8s_openapi::api::core::v1::ServiceAccount>();
+        generator.subschema_for::<k8s_openapi::api::authentication::v1::TokenRequest>();
     } else {
         generator.subschema_for::<ImageStream>();
         generator.subschema_for::<Image>();
