@@ -435,6 +435,11 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(auth_endpoints::routes())
         .merge(serviceaccounts::routes())
         .fallback(fallback)
+        // RBAC (after authentication, which wraps it): 403 before any handler runs.
+        .layer(axum::middleware::from_fn_with_state(
+            state.service.clone(),
+            crate::auth::authz::authorize,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY + 1))
         .layer(axum::middleware::map_response(status_errors))
         // Outermost: authentication (layers added later wrap the ones before).
@@ -761,6 +766,52 @@ pub mod protobuf {
         one(2, "spec", Kind::Message(TOKEN_REQUEST_SPEC)),
     ];
 
+    const RESOURCE_ATTRIBUTES: &[Field] = &[
+        one(1, "namespace", Kind::String),
+        one(2, "verb", Kind::String),
+        one(3, "group", Kind::String),
+        one(4, "version", Kind::String),
+        one(5, "resource", Kind::String),
+        one(6, "subresource", Kind::String),
+        one(7, "name", Kind::String),
+    ];
+
+    const NON_RESOURCE_ATTRIBUTES: &[Field] =
+        &[one(1, "path", Kind::String), one(2, "verb", Kind::String)];
+
+    const SELF_SUBJECT_ACCESS_REVIEW_SPEC: &[Field] = &[
+        one(1, "resourceAttributes", Kind::Message(RESOURCE_ATTRIBUTES)),
+        one(
+            2,
+            "nonResourceAttributes",
+            Kind::Message(NON_RESOURCE_ATTRIBUTES),
+        ),
+    ];
+
+    const SUBJECT_ACCESS_REVIEW_SPEC: &[Field] = &[
+        one(1, "resourceAttributes", Kind::Message(RESOURCE_ATTRIBUTES)),
+        one(
+            2,
+            "nonResourceAttributes",
+            Kind::Message(NON_RESOURCE_ATTRIBUTES),
+        ),
+        one(3, "user", Kind::String),
+        many(4, "groups", Kind::String),
+        one(6, "uid", Kind::String),
+    ];
+
+    /// `kubectl auth can-i` (SelfSubjectAccessReview without its status).
+    const SELF_SUBJECT_ACCESS_REVIEW: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        one(2, "spec", Kind::Message(SELF_SUBJECT_ACCESS_REVIEW_SPEC)),
+    ];
+
+    /// SubjectAccessReview without its status.
+    const SUBJECT_ACCESS_REVIEW: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        one(2, "spec", Kind::Message(SUBJECT_ACCESS_REVIEW_SPEC)),
+    ];
+
     const NAMESPACE_SPEC: &[Field] = &[many(1, "finalizers", Kind::String)];
 
     /// Namespace without its status (3).
@@ -932,9 +983,11 @@ pub mod protobuf {
             ("v1", "Namespace") => NAMESPACE,
             ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
             ("authentication.k8s.io/v1", "TokenRequest") => TOKEN_REQUEST,
+            ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => SELF_SUBJECT_ACCESS_REVIEW,
+            ("authorization.k8s.io/v1", "SubjectAccessReview") => SUBJECT_ACCESS_REVIEW,
             _ => {
                 return Err(ApiError::unsupported_media_type(format!(
-                    "{CONTENT_TYPE} is accepted for v1 Secret, Namespace, ServiceAccount and TokenRequest only (got {api_version:?} {kind:?}): send application/json or application/yaml"
+                    "{CONTENT_TYPE} is accepted for v1 Secret, Namespace, ServiceAccount, TokenRequest and access reviews only (got {api_version:?} {kind:?}): send application/json or application/yaml"
                 )));
             }
         };

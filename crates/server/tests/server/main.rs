@@ -9,6 +9,7 @@ mod images;
 mod imports;
 mod kubectl;
 mod mappings;
+mod rbac;
 mod registry_import;
 mod robustness;
 mod secrets;
