@@ -73,6 +73,17 @@ pub trait RbacObject: StoredObject {
     fn validate_update(&self, _old: &Self) -> Vec<FieldError> {
         self.validate()
     }
+    /// What writing this object grants: rules (roles) or a role (bindings).
+    fn grant(&self) -> Grant<'_>;
+}
+
+/// What an RBAC object grants, for the escalation check.
+#[derive(Clone, Copy, Debug)]
+pub enum Grant<'a> {
+    /// A role's rules.
+    Rules(&'a [PolicyRule]),
+    /// A binding's role.
+    Role(&'a RoleRef),
 }
 
 fn name_errors(meta: &ObjectMeta, namespaced: bool) -> Vec<FieldError> {
@@ -263,6 +274,9 @@ fn role_ref_unchanged(new: &RoleRef, old: &RoleRef) -> Vec<FieldError> {
 }
 
 impl RbacObject for Role {
+    fn grant(&self) -> Grant<'_> {
+        Grant::Rules(self.rules.as_deref().unwrap_or_default())
+    }
     fn validate(&self) -> Vec<FieldError> {
         let mut e = name_errors(&self.metadata, true);
         e.extend(rule_errors(self.rules.as_ref(), true));
@@ -271,6 +285,9 @@ impl RbacObject for Role {
 }
 
 impl RbacObject for ClusterRole {
+    fn grant(&self) -> Grant<'_> {
+        Grant::Rules(self.rules.as_deref().unwrap_or_default())
+    }
     fn validate(&self) -> Vec<FieldError> {
         let mut e = name_errors(&self.metadata, false);
         e.extend(rule_errors(self.rules.as_ref(), false));
@@ -279,6 +296,9 @@ impl RbacObject for ClusterRole {
 }
 
 impl RbacObject for RoleBinding {
+    fn grant(&self) -> Grant<'_> {
+        Grant::Role(&self.role_ref)
+    }
     fn default_fields(&mut self) {
         default_subjects(self.subjects.as_mut());
     }
@@ -295,6 +315,9 @@ impl RbacObject for RoleBinding {
 }
 
 impl RbacObject for ClusterRoleBinding {
+    fn grant(&self) -> Grant<'_> {
+        Grant::Role(&self.role_ref)
+    }
     fn default_fields(&mut self) {
         default_subjects(self.subjects.as_mut());
     }
@@ -394,6 +417,7 @@ impl Service {
         if let Some(ns) = ns.filter(|_| T::NAMESPACED) {
             self.require_namespace(ns).await?;
         }
+        self.check_escalation(&obj, ns.unwrap_or(""), &name).await?;
         if opts.dry_run {
             if self.objects.try_get::<T>(ns, &name).await?.is_some() {
                 return Err(ApiError::already_exists(T::GROUP, T::RESOURCE, &name));
@@ -464,6 +488,7 @@ impl Service {
             }
             new.default_fields();
             invalid::<T>(name, &new.validate_update(&old))?;
+            self.check_escalation(&new, ns.unwrap_or(""), name).await?;
             if opts.dry_run {
                 return Ok(new);
             }
@@ -582,6 +607,150 @@ impl Service {
                 reason: "system".to_owned(),
             }),
         }
+    }
+}
+
+/// The atomic requests a rule grants (wildcards stay wildcards: only a wildcard covers them).
+fn rule_requests(rule: &PolicyRule, ns: &str) -> Vec<Attributes> {
+    let mut out = Vec::new();
+    if let Some(urls) = rule.non_resource_urls.as_ref().filter(|u| !u.is_empty()) {
+        for url in urls {
+            for verb in &rule.verbs {
+                out.push(Attributes {
+                    verb: verb.clone(),
+                    resource_request: false,
+                    path: url.clone(),
+                    ..Default::default()
+                });
+            }
+        }
+        return out;
+    }
+    let names: Vec<String> = match rule.resource_names.as_ref().filter(|n| !n.is_empty()) {
+        Some(n) => n.clone(),
+        None => vec![String::new()],
+    };
+    for group in rule.api_groups.iter().flatten() {
+        for resource in rule.resources.iter().flatten() {
+            let (res, sub) = resource.split_once('/').unwrap_or((resource, ""));
+            for verb in &rule.verbs {
+                for name in &names {
+                    out.push(Attributes::resource(verb, group, res, sub, ns, name));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn describe_rule(rule: &PolicyRule) -> String {
+    let list = |v: Option<&Vec<String>>| {
+        let items: Vec<String> = v.into_iter().flatten().map(|s| go_quote(s)).collect();
+        format!("[{}]", items.join(" "))
+    };
+    let mut parts = Vec::new();
+    if let Some(u) = rule.non_resource_urls.as_ref().filter(|u| !u.is_empty()) {
+        parts.push(format!("NonResourceURLs:{}", list(Some(u))));
+    } else {
+        parts.push(format!("APIGroups:{}", list(rule.api_groups.as_ref())));
+        parts.push(format!("Resources:{}", list(rule.resources.as_ref())));
+        if rule.resource_names.as_ref().is_some_and(|n| !n.is_empty()) {
+            parts.push(format!(
+                "ResourceNames:{}",
+                list(rule.resource_names.as_ref())
+            ));
+        }
+    }
+    parts.push(format!("Verbs:{}", list(Some(&rule.verbs))));
+    format!("{{{}}}", parts.join(", "))
+}
+
+impl Service {
+    /// Kubernetes' escalation check: a caller may write a role only with rules it holds itself
+    /// (in `ns`, or cluster-wide for cluster objects), and a binding only to a role whose rules
+    /// it holds or that it may `bind`. The system (no caller) is not checked.
+    pub async fn check_escalation<T: RbacObject>(
+        &self,
+        obj: &T,
+        ns: &str,
+        name: &str,
+    ) -> ApiResult<()> {
+        let Some(user) = current_caller() else {
+            return Ok(());
+        };
+        if user
+            .groups
+            .iter()
+            .any(|g| g == crate::auth::authz::MASTERS_GROUP)
+        {
+            return Ok(());
+        }
+        let ns = if T::NAMESPACED { ns } else { "" };
+        let snap = self.rbac.snapshot(&self.objects).await?;
+        let fetched: Vec<PolicyRule>;
+        let rules: &[PolicyRule] = match obj.grant() {
+            Grant::Rules(r) => r,
+            Grant::Role(role_ref) => {
+                let resource = if role_ref.kind == "ClusterRole" {
+                    "clusterroles"
+                } else {
+                    "roles"
+                };
+                let bind =
+                    Attributes::resource("bind", RBAC_GROUP, resource, "", ns, &role_ref.name);
+                if snap.authorize(&user, &bind).allowed {
+                    return Ok(());
+                }
+                fetched = if role_ref.kind == "ClusterRole" {
+                    self.objects
+                        .try_get::<ClusterRole>(None, &role_ref.name)
+                        .await?
+                        .and_then(|r| r.rules)
+                } else {
+                    self.objects
+                        .try_get::<Role>(Some(ns), &role_ref.name)
+                        .await?
+                        .and_then(|r| r.rules)
+                }
+                .ok_or_else(|| {
+                    ApiError::forbidden(
+                        T::GROUP,
+                        T::RESOURCE,
+                        name,
+                        &format!(
+                            "{} {} not found: only a user who may bind it can bind a missing role",
+                            role_ref.kind.to_lowercase(),
+                            go_quote(&role_ref.name)
+                        ),
+                    )
+                })?;
+                &fetched
+            }
+        };
+        let missing: Vec<String> = rules
+            .iter()
+            .filter(|rule| {
+                !rule_requests(rule, ns)
+                    .iter()
+                    .all(|a| snap.authorize(&user, a).allowed)
+            })
+            .map(describe_rule)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let groups: Vec<String> = user.groups.iter().map(|g| go_quote(g)).collect();
+        Err(ApiError::forbidden(
+            T::GROUP,
+            T::RESOURCE,
+            name,
+            &format!(
+                "user {} (groups=[{}]) is attempting to grant RBAC permissions not currently held:\n{}",
+                go_quote(&user.name),
+                groups.join(" "),
+                missing.join("\n")
+            ),
+        ))
     }
 }
 

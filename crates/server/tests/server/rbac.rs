@@ -1127,3 +1127,96 @@ fn kubectl_with_a_token_sees_forbidden_and_can_i() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "no");
 }
+
+/// A namespace admin may hand out what it holds, not more (Kubernetes' escalation check); an
+/// editor may not touch bindings at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_admins_cannot_escalate() {
+    let s = Server::start();
+    let c = s.client();
+    create_namespace(&s, &c, "esc").await;
+    for (sa, role) in [("default", "admin"), ("deployer", "edit")] {
+        ok(
+            c.post(format!("{}{RBAC}/namespaces/esc/rolebindings", s.url))
+                .json(&binding(
+                    "RoleBinding",
+                    &format!("{sa}-{role}"),
+                    Some("esc"),
+                    role,
+                    json!([{"kind": "ServiceAccount", "name": sa, "namespace": "esc"}]),
+                )),
+        )
+        .await;
+    }
+    let admin = s.client_with_token(Some(&sa_token(&s, &c, "esc", "default").await));
+    let editor = s.client_with_token(Some(&sa_token(&s, &c, "esc", "deployer").await));
+    let rbs = format!("{}{RBAC}/namespaces/esc/rolebindings", s.url);
+    let bob = json!([{"kind": "User", "name": "bob"}]);
+    let (code, v) = send(admin.post(&rbs).json(&binding(
+        "RoleBinding",
+        "viewers",
+        None,
+        "view",
+        bob.clone(),
+    )))
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{v}");
+    let (code, v) = send(admin.post(&rbs).json(&binding(
+        "RoleBinding",
+        "pullers",
+        None,
+        "system:image-puller",
+        bob.clone(),
+    )))
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{v}");
+    let (code, e) = send(admin.post(&rbs).json(&binding(
+        "RoleBinding",
+        "root",
+        None,
+        "cluster-admin",
+        bob.clone(),
+    )))
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{e}");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("rolebindings.rbac.authorization.k8s.io \"root\" is forbidden: user \"system:serviceaccount:esc:default\" (groups=["),
+        "{msg}"
+    );
+    assert!(msg.contains("is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"*\"], Resources:[\"*\"], Verbs:[\"*\"]}"), "{msg}");
+    let roles = format!("{}{RBAC}/namespaces/esc/roles", s.url);
+    let role = |verbs: Value, resources: Value| json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r"}, "rules": [{"verbs": verbs, "apiGroups": ["image.openshift.io"], "resources": resources}]});
+    let (code, e) = send(
+        admin
+            .post(&roles)
+            .json(&role(json!(["delete"]), json!(["images"]))),
+    )
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().ends_with(
+            "{APIGroups:[\"image.openshift.io\"], Resources:[\"images\"], Verbs:[\"delete\"]}"
+        ),
+        "{e}"
+    );
+    let (code, v) = send(
+        admin
+            .post(&roles)
+            .json(&role(json!(["get", "list"]), json!(["imagestreams"]))),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{v}");
+    let (code, e) =
+        send(
+            editor
+                .post(&rbs)
+                .json(&binding("RoleBinding", "more", None, "view", bob)),
+        )
+        .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(
+        e["message"],
+        "rolebindings.rbac.authorization.k8s.io is forbidden: User \"system:serviceaccount:esc:deployer\" cannot create resource \"rolebindings\" in API group \"rbac.authorization.k8s.io\" in the namespace \"esc\""
+    );
+}
