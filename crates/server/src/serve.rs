@@ -158,6 +158,27 @@ fn write_kubeconfig(
     Ok(())
 }
 
+/// How often expired and revoked token records are deleted.
+const TOKEN_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Delete dead token records at start and every [`TOKEN_SWEEP_INTERVAL`] until shutdown.
+async fn sweep_tokens(service: Arc<Service>) {
+    let mut stopping = service.shutdown.subscribe();
+    loop {
+        match service.sweep_tokens().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired and revoked tokens removed"),
+            Err(e) => {
+                tracing::warn!(error = %e.status.message.unwrap_or_default(), "token sweep failed")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(TOKEN_SWEEP_INTERVAL) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+    }
+}
+
 /// etcd options for endpoints and a key prefix (no TLS, no auth).
 #[cfg(feature = "etcd")]
 pub fn etcd_options(endpoints: &[String], prefix: &str) -> tagplane_store::etcd::EtcdOptions {
@@ -285,6 +306,7 @@ pub async fn serve(
     )
     .await?;
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "tagplane is serving");
+    let sweeper = tokio::spawn(sweep_tokens(service.clone()));
     let controllers = config
         .controllers
         .enabled
@@ -330,6 +352,7 @@ pub async fn serve(
     if let Some(c) = controllers {
         c.stopped().await;
     }
+    let _ = sweeper.await;
     served.map_err(|e| ServeError::Listen(e.to_string()))?;
     tracing::info!("shutting down: closing the store");
     drop(service);

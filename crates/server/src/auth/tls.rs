@@ -224,6 +224,10 @@ impl TlsListener {
                 let _ = tcp.set_nodelay(true);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
+                    let mut tcp = tcp;
+                    if !starts_with_tls(&mut tcp).await {
+                        return;
+                    }
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
                             let _ = tx.send((stream, peer)).await;
@@ -235,6 +239,25 @@ impl TlsListener {
             }
         });
         Ok(TlsListener { rx, addr, task })
+    }
+}
+
+/// What a plain-HTTP client on the TLS port is told (as Go's servers say it).
+const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
+/// Whether the client opens with a TLS record (handshake, 0x16); a plain-HTTP client is
+/// answered with a 400 and dropped.
+async fn starts_with_tls(tcp: &mut TcpStream) -> bool {
+    use tokio::io::AsyncWriteExt;
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tcp.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] == 0x16 => true,
+        Ok(Ok(1)) => {
+            let _ = tcp.write_all(PLAIN_HTTP_ANSWER).await;
+            let _ = tcp.shutdown().await;
+            false
+        }
+        _ => false,
     }
 }
 

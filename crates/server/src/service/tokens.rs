@@ -131,4 +131,42 @@ impl Service {
         }
         Ok(false)
     }
+
+    /// Delete the records of expired and revoked tokens (they authenticate no one either way);
+    /// returns how many went.
+    pub async fn sweep_tokens(&self) -> ApiResult<usize> {
+        let now = self.now_seconds();
+        let mut opts = tagplane_store::ListOptions {
+            limit: Some(500),
+            ..Default::default()
+        };
+        let mut dead = Vec::new();
+        loop {
+            let page = self.objects.list::<TokenRecord>(None, &opts).await?;
+            dead.extend(
+                page.items
+                    .iter()
+                    .filter(|r| !r.valid_at(now))
+                    .filter_map(|r| r.metadata.name.clone()),
+            );
+            match page.meta.continue_ {
+                Some(c) => opts.continue_token = Some(c),
+                None => break,
+            }
+        }
+        let mut removed = 0;
+        for hash in dead {
+            self.access.tokens.forget(&hash);
+            match self
+                .objects
+                .delete::<TokenRecord>(None, &hash, None, None)
+                .await
+            {
+                Ok(_) => removed += 1,
+                Err(e) if e.reason() == "NotFound" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
 }

@@ -229,6 +229,30 @@ async fn expired_login_tokens_stop_working() {
         assert!(Instant::now() < deadline, "the token never expired");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The dead record is swept from the store; the admin token (no expiry) stays.
+    let dir = tokio::task::spawn_blocking(move || s.into_dir())
+        .await
+        .unwrap();
+    let store = tagplane_store::AnyStore::Redb(
+        tagplane_store::redb::RedbStore::open(
+            &dir.path().join("store.redb"),
+            tagplane_store::redb::RedbOptions::default(),
+        )
+        .unwrap(),
+    );
+    let service = tagplane_server::serve::build_service(store, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(service.sweep_tokens().await.unwrap(), 1);
+    assert_eq!(service.sweep_tokens().await.unwrap(), 0);
+    assert!(
+        service
+            .authenticate_token(ADMIN_TOKEN)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(service.authenticate_token(&token).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -409,7 +433,7 @@ fn kubectl_with_tokens_against_a_tls_listener() {
     ]);
     assert!(out.status.success(), "{out:?}");
 
-    // HTTPS only: plain HTTP to the TLS port gets no HTTP answer.
+    // HTTPS only: plain HTTP to the TLS port is answered 400 without being served.
     let plain = s.url.replace("https://", "http://");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -420,10 +444,11 @@ fn kubectl_with_tokens_against_a_tls_listener() {
             .timeout(Duration::from_secs(15))
             .build()
             .unwrap();
-        let r = c.get(format!("{plain}/version")).send().await;
-        assert!(
-            r.as_ref().map_or(true, |r| !r.status().is_success()),
-            "plain HTTP was served: {r:?}"
+        let r = c.get(format!("{plain}/version")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            r.text().await.unwrap(),
+            "Client sent an HTTP request to an HTTPS server.\n"
         );
         // And the TLS listener serves the CA-verified client.
         let (code, _) = send(s.client().get(format!("{}/version", s.url))).await;
