@@ -766,6 +766,41 @@ pub mod protobuf {
         one(2, "spec", Kind::Message(TOKEN_REQUEST_SPEC)),
     ];
 
+    const POLICY_RULE: &[Field] = &[
+        many(1, "verbs", Kind::String),
+        many(2, "apiGroups", Kind::String),
+        many(3, "resources", Kind::String),
+        many(4, "resourceNames", Kind::String),
+        many(5, "nonResourceURLs", Kind::String),
+    ];
+
+    const ROLE_REF: &[Field] = &[
+        one(1, "apiGroup", Kind::String),
+        one(2, "kind", Kind::String),
+        one(3, "name", Kind::String),
+    ];
+
+    const SUBJECT: &[Field] = &[
+        one(1, "kind", Kind::String),
+        one(2, "apiGroup", Kind::String),
+        one(3, "name", Kind::String),
+        one(4, "namespace", Kind::String),
+    ];
+
+    /// rbac/v1 Role and ClusterRole (`kubectl create role|clusterrole`); a ClusterRole's
+    /// aggregationRule (3) is not read.
+    const ROLE: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        many(2, "rules", Kind::Message(POLICY_RULE)),
+    ];
+
+    /// rbac/v1 RoleBinding and ClusterRoleBinding (`kubectl create rolebinding`, `oc policy`).
+    const ROLE_BINDING: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        many(2, "subjects", Kind::Message(SUBJECT)),
+        one(3, "roleRef", Kind::Message(ROLE_REF)),
+    ];
+
     const RESOURCE_ATTRIBUTES: &[Field] = &[
         one(1, "namespace", Kind::String),
         one(2, "verb", Kind::String),
@@ -983,11 +1018,13 @@ pub mod protobuf {
             ("v1", "Namespace") => NAMESPACE,
             ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
             ("authentication.k8s.io/v1", "TokenRequest") => TOKEN_REQUEST,
+            ("rbac.authorization.k8s.io/v1", "Role" | "ClusterRole") => ROLE,
+            ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => ROLE_BINDING,
             ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => SELF_SUBJECT_ACCESS_REVIEW,
             ("authorization.k8s.io/v1", "SubjectAccessReview") => SUBJECT_ACCESS_REVIEW,
             _ => {
                 return Err(ApiError::unsupported_media_type(format!(
-                    "{CONTENT_TYPE} is accepted for v1 Secret, Namespace, ServiceAccount, TokenRequest and access reviews only (got {api_version:?} {kind:?}): send application/json or application/yaml"
+                    "{CONTENT_TYPE} is accepted for v1 Secret, Namespace, ServiceAccount, TokenRequest, RBAC objects and access reviews only (got {api_version:?} {kind:?}): send application/json or application/yaml"
                 )));
             }
         };

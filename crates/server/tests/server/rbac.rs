@@ -1220,3 +1220,104 @@ async fn namespace_admins_cannot_escalate() {
         "rolebindings.rbac.authorization.k8s.io is forbidden: User \"system:serviceaccount:esc:deployer\" cannot create resource \"rolebindings\" in API group \"rbac.authorization.k8s.io\" in the namespace \"esc\""
     );
 }
+
+/// kubectl manages RBAC objects (its typed clients send protobuf): create rolebinding/role,
+/// apply a ClusterRole from YAML, read bootstrap roles and binding tables.
+#[test]
+fn kubectl_manages_rbac_objects() {
+    let Some(kubectl) = crate::kubectl::kubectl_binary() else {
+        return;
+    };
+    let s = Server::start_tls();
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&kubectl)
+            .arg("--kubeconfig")
+            .arg(s.kubeconfig())
+            .arg("--cache-dir")
+            .arg(home.path().join("cache"))
+            .args(args)
+            .env("HOME", home.path())
+            .env_remove("KUBECONFIG")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["create", "namespace", "team"]);
+    assert_eq!(
+        run(&[
+            "create",
+            "rolebinding",
+            "system:image-puller",
+            "--clusterrole=system:image-puller",
+            "--group=system:serviceaccounts:myapp",
+            "-n",
+            "team"
+        ])
+        .trim(),
+        "rolebinding.rbac.authorization.k8s.io/system:image-puller created"
+    );
+    assert_eq!(
+        run(&[
+            "create",
+            "role",
+            "reader",
+            "--verb=get,list",
+            "--resource=imagestreams.image.openshift.io",
+            "-n",
+            "team"
+        ])
+        .trim(),
+        "role.rbac.authorization.k8s.io/reader created"
+    );
+    let manifest = home.path().join("role.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: layer-reader\nrules:\n- apiGroups: [image.openshift.io]\n  resources: [imagestreams/layers]\n  verbs: [get]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&["apply", "-f", manifest.to_str().unwrap()]).trim(),
+        "clusterrole.rbac.authorization.k8s.io/layer-reader created"
+    );
+    assert_eq!(
+        run(&[
+            "get",
+            "clusterrole",
+            "system:image-puller",
+            "-o",
+            "jsonpath={.rules[0].resources[0]}"
+        ]),
+        "imagestreams/layers"
+    );
+    let table = run(&["get", "rolebindings", "-n", "team"]);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("system:image-puller "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(line.contains("ClusterRole/system:image-puller"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("system:image-pullers ")),
+        "{table}"
+    );
+    let got = run(&[
+        "get",
+        "rolebinding",
+        "system:image-puller",
+        "-n",
+        "team",
+        "-o",
+        "jsonpath={.subjects[0].kind}/{.subjects[0].name}",
+    ]);
+    assert_eq!(got, "Group/system:serviceaccounts:myapp");
+    assert!(run(&["auth", "can-i", "delete", "clusterroles"]).trim() == "yes");
+}
