@@ -160,6 +160,17 @@ impl TokenCache {
         }
     }
 
+    /// Forget every token bound to a service account of namespace `ns` (namespace deletion).
+    pub fn forget_namespace(&self, ns: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (r, _)| {
+                r.service_account
+                    .as_ref()
+                    .is_none_or(|sa| sa.namespace != ns)
+            });
+        }
+    }
+
     /// Forget every token bound to the service account `ns`/`name`.
     pub fn forget_service_account(&self, ns: &str, name: &str) {
         if let Ok(mut entries) = self.entries.lock() {

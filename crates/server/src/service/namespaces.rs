@@ -173,6 +173,7 @@ impl Service {
             }
         }
         self.rbac.invalidate();
+        self.access.tokens.forget_namespace(name);
         Ok(ns)
     }
 

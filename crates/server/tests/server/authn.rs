@@ -172,6 +172,17 @@ async fn login_logout_and_lockout_with_an_htpasswd_identity_file() {
     assert_eq!(code, StatusCode::CREATED);
     assert_eq!(who["username"], "bob");
 
+    // The identity file is re-read when it changes: a user added by htpasswd can log in.
+    let out = Command::new(peer("htpasswd").unwrap())
+        .args(["-B", "-b"])
+        .arg(&file)
+        .args(["carol", "c4rol"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (code, body) = send(login("carol", "c4rol")).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+
     // Wrong passwords and unknown users: 401 with the same message; the sixth failure in a
     // row is refused without checking, with Retry-After.
     for (user, pass) in [
@@ -325,6 +336,22 @@ async fn service_account_tokens_work_and_die_with_the_account() {
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (code, body) = send(c.post(format!("{}/ghost/token", sa("team")))).await;
     assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+
+    // Deleting the namespace kills its accounts' tokens at once.
+    let (code, body) = send(c.post(format!("{}/api/v1/namespaces", s.url)).json(&json!({
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"}
+    })))
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let (code, tr3) = send(c.post(format!("{}/builder/token", sa("gone")))).await;
+    assert_eq!(code, StatusCode::CREATED, "{tr3}");
+    let doomed = tr3["status"]["token"].as_str().unwrap();
+    let (code, _) = whoami(&c, &s.url, doomed).await;
+    assert_eq!(code, StatusCode::CREATED);
+    let (code, body) = send(c.delete(format!("{}/api/v1/namespaces/gone", s.url))).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (code, _) = whoami(&c, &s.url, doomed).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
 
     // Delete the account: its token is dead at once, and stays dead for a new account of
     // the same name (tokens are bound to the uid).
