@@ -300,7 +300,9 @@ const fn rbac_resource(
         singular,
         kind,
         namespaced,
-        verbs: CRUD_WATCH,
+        verbs: &[
+            "create", "delete", "get", "list", "patch", "update", "watch",
+        ],
         short_names: &[],
         categories: &[],
         subresources: &[],
