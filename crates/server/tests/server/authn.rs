@@ -621,3 +621,86 @@ async fn tokens_and_passwords_stay_out_of_the_audit_log_and_server_logs() {
         }
     }
 }
+
+/// Run openssl with `args` in `dir`, requiring success.
+fn openssl(bin: &Path, dir: &Path, args: &[&str]) {
+    let out = Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {out:?}");
+}
+
+#[tokio::test]
+async fn serves_a_certificate_given_with_tls_cert_and_tls_key() {
+    let Some(bin) = peer("openssl") else {
+        return;
+    };
+    let pki = tempfile::tempdir().unwrap();
+    let p = pki.path();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut args = vec!["req", "-x509", "-days", "2", "-subj", "/CN=openssl-test-ca"];
+    args.extend(ec);
+    args.extend(["-keyout", "ca.key", "-out", "ca.crt"]);
+    openssl(&bin, p, &args);
+    let mut args = vec!["req", "-subj", "/CN=localhost"];
+    args.extend(ec);
+    args.extend(["-keyout", "server.key", "-out", "server.csr"]);
+    openssl(&bin, p, &args);
+    std::fs::write(
+        p.join("ext.cnf"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    openssl(
+        &bin,
+        p,
+        &[
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.crt",
+        ],
+    );
+    // The harness trusts `<data-dir>/tls/ca.crt`: put the openssl CA there. The server must
+    // serve the given certificate and generate nothing.
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(data.path().join("tls")).unwrap();
+    std::fs::copy(p.join("ca.crt"), data.path().join("tls/ca.crt")).unwrap();
+    let (cert, key) = (p.join("server.crt"), p.join("server.key"));
+    let s = Server::start_custom(data, |c| {
+        c.tls.cert = Some(cert.clone());
+        c.tls.key = Some(key.clone());
+    });
+    assert!(s.url.starts_with("https://"));
+    assert!(!s.dir.path().join("tls/serving.crt").exists());
+    let (code, body) = send(s.client().get(format!("{}{IS}", s.url))).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let kubeconfig = std::fs::read_to_string(s.kubeconfig()).unwrap();
+    assert!(kubeconfig.contains("server: https://"), "{kubeconfig}");
+    // A client that does not trust the openssl CA is refused by its own TLS check.
+    let err = Client::new()
+        .get(format!("{}/version", s.url))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_connect() || err.is_request(), "{err:?}");
+}
