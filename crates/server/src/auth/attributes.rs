@@ -172,6 +172,17 @@ impl Attributes {
             )
         };
         e.status.message = Some(message);
+        // Go omits empty detail fields.
+        if let Some(d) = e.status.details.as_mut() {
+            let none_if_empty = |v: &mut Option<String>| {
+                if v.as_deref() == Some("") {
+                    *v = None;
+                }
+            };
+            none_if_empty(&mut d.name);
+            none_if_empty(&mut d.group);
+            none_if_empty(&mut d.kind);
+        }
         e
     }
 }
@@ -275,6 +286,7 @@ mod tests {
         );
         let d = e.status.details.unwrap();
         assert_eq!(d.kind.as_deref(), Some("imagestreams"));
+        assert_eq!(d.name, None);
         let a = attrs("GET", "/apis/image.openshift.io/v1/images/sha256:x", None);
         assert!(
             a.forbidden_message(&user)

@@ -1075,10 +1075,7 @@ fn kubectl_with_a_token_sees_forbidden_and_can_i() {
             .output()
             .unwrap()
     };
-    let out = run(
-        &other,
-        &["get", "imagestreams.image.openshift.io", "-n", "shared"],
-    );
+    let out = run(&other, &["get", "is", "-n", "shared"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
