@@ -92,11 +92,20 @@ pub fn rule_allows(rule: &PolicyRule, a: &Attributes) -> bool {
     if !has(rule.api_groups.as_ref(), &a.group) {
         return false;
     }
-    let combined = a.full_resource();
+    // `resource/subresource` compared without building the string (this runs per rule).
+    let combined = |r: &str| {
+        if a.subresource.is_empty() {
+            r == a.resource
+        } else {
+            r.strip_prefix(a.resource.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                == Some(a.subresource.as_str())
+        }
+    };
     let resource_ok = rule.resources.as_ref().is_some_and(|rs| {
         rs.iter().any(|r| {
             r == "*"
-                || *r == combined
+                || combined(r)
                 || (!a.subresource.is_empty()
                     && r.strip_prefix("*/") == Some(a.subresource.as_str()))
         })
