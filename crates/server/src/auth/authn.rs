@@ -32,6 +32,14 @@ pub struct Access {
     pub limiter: LoginLimiter,
     /// Lifetime of login tokens.
     pub token_ttl: Duration,
+    /// Password checks allowed at once (bcrypt is slow on purpose; a login flood must not take
+    /// every core or the blocking pool).
+    pub password_checks: tokio::sync::Semaphore,
+}
+
+fn password_check_slots() -> tokio::sync::Semaphore {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    tokio::sync::Semaphore::new(cores.max(2))
 }
 
 impl Default for Access {
@@ -41,6 +49,7 @@ impl Default for Access {
             identity: None,
             limiter: LoginLimiter::default(),
             token_ttl: DEFAULT_TOKEN_TTL,
+            password_checks: password_check_slots(),
         }
     }
 }

@@ -97,6 +97,9 @@ async fn login(State(st): State<AppState>, req: Request) -> Response {
     }
     let user = identity.users().get(&name).cloned();
     let checked = user.clone();
+    let Ok(_slot) = st.service.access.password_checks.acquire().await else {
+        return login_failed();
+    };
     let ok = tokio::task::spawn_blocking(move || verify_password(checked.as_ref(), &password))
         .await
         .unwrap_or(false);

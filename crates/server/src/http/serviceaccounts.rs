@@ -231,7 +231,7 @@ async fn token(
         request.metadata.name = Some(name.clone());
         request.metadata.namespace = Some(ns.clone());
         request.metadata.creation_timestamp = Some(st.service.objects.clock.now());
-        request.spec.expiration_seconds = Some(expires - st.service.now_seconds());
+        request.spec.expiration_seconds = issued.lifetime;
         request.status = Some(TokenRequestStatus {
             token: issued.token,
             expiration_timestamp: Time(

@@ -16,6 +16,8 @@ pub struct IssuedToken {
     pub token: String,
     /// Expiry, `None` for never.
     pub expires: Option<i64>,
+    /// The lifetime granted, in seconds (`None` for never).
+    pub lifetime: Option<i64>,
 }
 
 impl Service {
@@ -61,13 +63,15 @@ impl Service {
         service_account: Option<BoundServiceAccount>,
     ) -> ApiResult<IssuedToken> {
         let token = new_token();
-        let expires = ttl.map(|t| {
-            self.now_seconds()
-                .saturating_add(i64::try_from(t.as_secs()).unwrap_or(i64::MAX))
-        });
+        let lifetime = ttl.map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX));
+        let expires = lifetime.map(|l| self.now_seconds().saturating_add(l));
         self.store_token(&token, user, expires, service_account)
             .await?;
-        Ok(IssuedToken { token, expires })
+        Ok(IssuedToken {
+            token,
+            expires,
+            lifetime,
+        })
     }
 
     /// Whether a token with this hash is stored (valid or not).
