@@ -207,6 +207,42 @@ impl Snapshot {
         })
     }
 
+    /// Every rule that applies to `user` in namespace `ns` (cluster bindings, then the
+    /// namespace's bindings), with the evaluation errors (missing roles): what a
+    /// SelfSubjectRulesReview answers.
+    pub fn rules_for(&self, user: &UserInfo, ns: &str) -> (Vec<PolicyRule>, Vec<String>) {
+        let (mut rules, mut errors) = (Vec::new(), Vec::new());
+        if user.groups.iter().any(|g| g == MASTERS_GROUP) {
+            rules.push(PolicyRule {
+                verbs: vec!["*".into()],
+                api_groups: Some(vec!["*".into()]),
+                resources: Some(vec!["*".into()]),
+                ..Default::default()
+            });
+            rules.push(PolicyRule {
+                verbs: vec!["*".into()],
+                non_resource_urls: Some(vec!["*".into()]),
+                ..Default::default()
+            });
+        }
+        let namespaced = self.bindings.get(ns).filter(|_| !ns.is_empty());
+        let scoped = self
+            .cluster_bindings
+            .iter()
+            .map(|b| (b, ""))
+            .chain(namespaced.into_iter().flatten().map(|b| (b, ns)));
+        for (b, binding_ns) in scoped {
+            if !b.subjects.iter().any(|s| applies(s, user, binding_ns)) {
+                continue;
+            }
+            match self.rules_of(b, binding_ns) {
+                Ok(r) => rules.extend(r.iter().cloned()),
+                Err(e) => errors.push(e),
+            }
+        }
+        (rules, errors)
+    }
+
     /// Decide `a` for `user`: system:masters, then ClusterRoleBindings, then the RoleBindings
     /// of the namespace (Kubernetes' RBAC authorizer).
     pub fn authorize(&self, user: &UserInfo, a: &Attributes) -> Decision {

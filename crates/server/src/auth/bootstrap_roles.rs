@@ -227,7 +227,7 @@ const BASIC_USER: &[Rule] = &[
     r(
         &["create"],
         &["authorization.k8s.io"],
-        &["selfsubjectaccessreviews"],
+        &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
     ),
     r(
         &["create"],

@@ -1,14 +1,16 @@
 //! `authorization.k8s.io/v1` SelfSubjectAccessReview and SubjectAccessReview: ask the RBAC
 //! authorizer whether the caller (or a named user and groups) may do something; what
-//! `kubectl auth can-i` and `tagplane auth can-i` send.
+//! `kubectl auth can-i` and `tagplane auth can-i` send. SelfSubjectRulesReview lists the
+//! caller's rules in a namespace (`kubectl auth can-i --list`).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::post;
 use k8s_openapi::api::authorization::v1::{
-    NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SubjectAccessReview,
-    SubjectAccessReviewStatus,
+    NonResourceAttributes, NonResourceRule, ResourceAttributes, ResourceRule,
+    SelfSubjectAccessReview, SelfSubjectRulesReview, SubjectAccessReview,
+    SubjectAccessReviewStatus, SubjectRulesReviewStatus,
 };
 use tagplane_api::validation::FieldError;
 
@@ -23,6 +25,11 @@ const GROUP: &str = "authorization.k8s.io";
 impl BodyKind for SelfSubjectAccessReview {
     const API_VERSION: &'static str = "authorization.k8s.io/v1";
     const KIND: &'static str = "SelfSubjectAccessReview";
+}
+
+impl BodyKind for SelfSubjectRulesReview {
+    const API_VERSION: &'static str = "authorization.k8s.io/v1";
+    const KIND: &'static str = "SelfSubjectRulesReview";
 }
 
 impl BodyKind for SubjectAccessReview {
@@ -40,6 +47,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/apis/authorization.k8s.io/v1/subjectaccessreviews",
             post(subject_review),
+        )
+        .route(
+            "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+            post(rules_review),
         )
 }
 
@@ -167,6 +178,57 @@ async fn subject_review(
         )?;
         let d = st.service.authorize(&user, &a).await?;
         review.status = Some(status_of(d));
+        Ok::<_, ApiError>(json_response(
+            StatusCode::CREATED,
+            &review,
+            &decoded.warnings,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `kubectl auth can-i --list`: every rule that applies to the caller in a namespace.
+async fn rules_review(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let (_, decoded) = decode_write::<SelfSubjectRulesReview>(&q, &headers, body)?;
+        let mut review = decoded.value;
+        let ns = review.spec.namespace.clone().unwrap_or_default();
+        if ns.is_empty() {
+            return Err(ApiError::invalid(
+                GROUP,
+                "SelfSubjectRulesReview",
+                "",
+                &[FieldError::required("spec.namespace", "")],
+            ));
+        }
+        let snapshot = st.service.rbac.snapshot(&st.service.objects).await?;
+        let (rules, errors) = snapshot.rules_for(&caller(), &ns);
+        let mut status = SubjectRulesReviewStatus {
+            incomplete: !errors.is_empty(),
+            evaluation_error: (!errors.is_empty()).then(|| errors.join(", ")),
+            ..Default::default()
+        };
+        for r in rules {
+            match r.non_resource_urls.filter(|u| !u.is_empty()) {
+                Some(urls) => status.non_resource_rules.push(NonResourceRule {
+                    non_resource_urls: Some(urls),
+                    verbs: r.verbs,
+                }),
+                None => status.resource_rules.push(ResourceRule {
+                    api_groups: r.api_groups,
+                    resource_names: r.resource_names,
+                    resources: r.resources,
+                    verbs: r.verbs,
+                }),
+            }
+        }
+        review.status = Some(status);
         Ok::<_, ApiError>(json_response(
             StatusCode::CREATED,
             &review,

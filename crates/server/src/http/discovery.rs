@@ -240,6 +240,12 @@ const ACCESS_RESOURCES: &[ResourceInfo] = &[
     ),
     create_only(
         "authorization.k8s.io",
+        "selfsubjectrulesreviews",
+        "selfsubjectrulesreview",
+        "SelfSubjectRulesReview",
+    ),
+    create_only(
+        "authorization.k8s.io",
         "subjectaccessreviews",
         "subjectaccessreview",
         "SubjectAccessReview",

@@ -841,6 +841,16 @@ pub mod protobuf {
         one(2, "spec", Kind::Message(SELF_SUBJECT_ACCESS_REVIEW_SPEC)),
     ];
 
+    /// `kubectl auth can-i --list` (SelfSubjectRulesReview without its status).
+    const SELF_SUBJECT_RULES_REVIEW: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        one(
+            2,
+            "spec",
+            Kind::Message(&[one(1, "namespace", Kind::String)]),
+        ),
+    ];
+
     /// SubjectAccessReview without its status.
     const SUBJECT_ACCESS_REVIEW: &[Field] = &[
         one(1, "metadata", Kind::Message(OBJECT_META)),
@@ -1022,6 +1032,7 @@ pub mod protobuf {
             ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => ROLE_BINDING,
             ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => SELF_SUBJECT_ACCESS_REVIEW,
             ("authorization.k8s.io/v1", "SubjectAccessReview") => SUBJECT_ACCESS_REVIEW,
+            ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => SELF_SUBJECT_RULES_REVIEW,
             _ => {
                 return Err(ApiError::unsupported_media_type(format!(
                     "{CONTENT_TYPE} is accepted for v1 Secret, Namespace, ServiceAccount, TokenRequest, RBAC objects and access reviews only (got {api_version:?} {kind:?}): send application/json or application/yaml"

@@ -1123,6 +1123,20 @@ fn kubectl_with_a_token_sees_forbidden_and_can_i() {
         &["auth", "can-i", "list", "imagestreams", "-n", "shared"],
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "no");
+    let out = run(&myapp, &["auth", "can-i", "--list", "-n", "shared"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("imagestreams.image.openshift.io/layers ")
+                && l.trim_end().ends_with("[get]")),
+        "{list}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("selfsubjectaccessreviews.authorization.k8s.io ")),
+        "{list}"
+    );
 }
 
 /// A namespace admin may hand out what it holds, not more (Kubernetes' escalation check); an
