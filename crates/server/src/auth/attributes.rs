@@ -30,6 +30,35 @@ pub struct Attributes {
     pub path: String,
 }
 
+/// A path segment with its `%XX` escapes decoded (names as the handlers see them); invalid
+/// escapes and non-UTF-8 results are kept as sent.
+fn percent_decode(segment: &str) -> String {
+    if !segment.contains('%') {
+        return segment.to_owned();
+    }
+    let b = segment.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'%'));
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| segment.to_owned())
+}
+
 /// Namespace subresources that stay on the `namespaces` resource (`namespaces/x/status`).
 const NAMESPACE_SUBRESOURCES: &[&str] = &["status", "finalize"];
 
@@ -42,7 +71,12 @@ impl Attributes {
             path: path.to_owned(),
             ..Default::default()
         };
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let decoded: Vec<String> = path
+            .trim_matches('/')
+            .split('/')
+            .map(percent_decode)
+            .collect();
+        let parts: Vec<&str> = decoded.iter().map(String::as_str).collect();
         let (group, version, rest) = match parts.as_slice() {
             ["api", version, rest @ ..] if !rest.is_empty() => ("", *version, rest),
             ["apis", group, version, rest @ ..] if !rest.is_empty() => (*group, *version, rest),
@@ -248,6 +282,18 @@ mod tests {
             (patch.verb.as_str(), patch.namespace.as_str()),
             ("patch", "")
         );
+    }
+
+    #[test]
+    fn decodes_escaped_names() {
+        let a = attrs(
+            "GET",
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Aimage-puller",
+            None,
+        );
+        assert_eq!(a.name, "system:image-puller");
+        assert_eq!(percent_decode("a%zzb%"), "a%zzb%");
+        assert_eq!(percent_decode("%ff"), "%ff");
     }
 
     #[test]
