@@ -3,7 +3,7 @@
 //! hot GET costs no store round trip), the Kubernetes rule-matching semantics, and the axum
 //! middleware that answers 403 before any handler runs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use tagplane_store::ListOptions;
 
 use super::UserInfo;
@@ -144,6 +145,74 @@ fn describe_subject(s: &Subject) -> String {
     }
 }
 
+/// Whether `labels` match a label selector (`matchLabels` and `matchExpressions`); an empty
+/// selector matches nothing, as in ClusterRole aggregation.
+fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let match_labels = sel.match_labels.as_ref().filter(|m| !m.is_empty());
+    let exprs = sel.match_expressions.as_ref().filter(|e| !e.is_empty());
+    if match_labels.is_none() && exprs.is_none() {
+        return false;
+    }
+    match_labels
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v))
+        && exprs.into_iter().flatten().all(|e| {
+            let values = e.values.as_deref().unwrap_or_default();
+            let have = labels.get(&e.key);
+            match e.operator.as_str() {
+                "In" => have.is_some_and(|v| values.contains(v)),
+                "NotIn" => have.is_none_or(|v| !values.contains(v)),
+                "Exists" => have.is_some(),
+                "DoesNotExist" => have.is_none(),
+                _ => false,
+            }
+        })
+}
+
+/// The rules of every ClusterRole with `aggregationRule`s applied: an aggregated role also gets
+/// the rules of every ClusterRole whose labels its selectors match (repeated until nothing
+/// changes, so aggregations of aggregations resolve; rules are not duplicated).
+fn aggregate(roles: &[ClusterRole]) -> Vec<(String, Vec<PolicyRule>)> {
+    let mut rules: Vec<Vec<PolicyRule>> = roles
+        .iter()
+        .map(|r| r.rules.clone().unwrap_or_default())
+        .collect();
+    let empty = BTreeMap::new();
+    for _ in 0..roles.len().min(8) {
+        let mut changed = false;
+        for (i, role) in roles.iter().enumerate() {
+            let Some(selectors) = role
+                .aggregation_rule
+                .as_ref()
+                .and_then(|a| a.cluster_role_selectors.as_ref())
+            else {
+                continue;
+            };
+            for (j, other) in roles.iter().enumerate() {
+                let labels = other.metadata.labels.as_ref().unwrap_or(&empty);
+                if i == j || !selectors.iter().any(|sel| selector_matches(sel, labels)) {
+                    continue;
+                }
+                for rule in rules[j].clone() {
+                    if !rules[i].contains(&rule) {
+                        rules[i].push(rule);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    roles
+        .iter()
+        .map(|r| r.metadata.name.clone().unwrap_or_default())
+        .zip(rules)
+        .collect()
+}
+
 impl Snapshot {
     /// Index the stored objects.
     pub fn build(
@@ -153,9 +222,8 @@ impl Snapshot {
         bindings: Vec<RoleBinding>,
     ) -> Snapshot {
         let mut s = Snapshot::default();
-        for r in cluster_roles {
-            let name = r.metadata.name.unwrap_or_default();
-            s.cluster_roles.insert(name, r.rules.unwrap_or_default());
+        for (name, rules) in aggregate(&cluster_roles) {
+            s.cluster_roles.insert(name, rules);
         }
         for r in roles {
             let key = (
@@ -184,6 +252,15 @@ impl Snapshot {
                 });
         }
         s
+    }
+
+    /// The rules of ClusterRole `name` (aggregated), or of Role `ns/name` when `ns` is given.
+    pub fn role_rules(&self, ns: Option<&str>, name: &str) -> Option<&[PolicyRule]> {
+        match ns {
+            None => self.cluster_roles.get(name),
+            Some(ns) => self.roles.get(&(ns.to_owned(), name.to_owned())),
+        }
+        .map(Vec::as_slice)
     }
 
     fn rules_of(&self, binding: &Binding, ns: &str) -> Result<&[PolicyRule], String> {
@@ -500,6 +577,51 @@ mod tests {
             &urls,
             &Attributes::from_request("GET", "/version", None)
         ));
+    }
+
+    #[test]
+    fn aggregation_rules_collect_labelled_roles() {
+        let role = |name: &str,
+                    labels: &[(&str, &str)],
+                    rules: Vec<PolicyRule>,
+                    selects: Option<&str>| {
+            ClusterRole {
+                metadata: tagplane_api::meta::ObjectMeta {
+                    name: Some(name.into()),
+                    labels: Some(
+                        labels
+                            .iter()
+                            .map(|(k, v)| ((*k).into(), (*v).into()))
+                            .collect(),
+                    ),
+                    ..Default::default()
+                },
+                rules: Some(rules),
+                aggregation_rule: selects.map(|l| k8s_openapi::api::rbac::v1::AggregationRule {
+                    cluster_role_selectors: Some(vec![LabelSelector {
+                        match_labels: Some(BTreeMap::from([(l.to_owned(), "true".to_owned())])),
+                        match_expressions: None,
+                    }]),
+                }),
+            }
+        };
+        let get = rule(&["get"], &["image.openshift.io"], &["imagestreams"], &[]);
+        let del = rule(&["delete"], &["image.openshift.io"], &["imagestreams"], &[]);
+        let roles = vec![
+            role("view", &[("to-edit", "true")], vec![], Some("to-view")),
+            role("edit", &[], vec![del.clone()], Some("to-edit")),
+            role("extra", &[("to-view", "true")], vec![get.clone()], None),
+            role(
+                "unlabelled",
+                &[],
+                vec![rule(&["*"], &["*"], &["*"], &[])],
+                None,
+            ),
+        ];
+        let got: HashMap<String, Vec<PolicyRule>> = aggregate(&roles).into_iter().collect();
+        assert_eq!(got["view"], vec![get.clone()]);
+        assert_eq!(got["edit"], vec![del, get]);
+        assert_eq!(got["unlabelled"].len(), 1);
     }
 
     #[test]

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{
+    AggregationRule, ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use tagplane_api::meta::ObjectMeta;
 
 /// The RBAC API group.
@@ -370,6 +373,27 @@ pub const CLUSTER_ROLES: &[BootstrapRole] = &[
     },
 ];
 
+/// Aggregation of the bootstrap roles, as in Kubernetes: (role, label whose ClusterRoles it
+/// aggregates, label it carries itself so the next role up aggregates it). A ClusterRole
+/// labelled `rbac.authorization.k8s.io/aggregate-to-view: "true"` extends view, edit and admin.
+pub const AGGREGATIONS: &[(&str, &str, Option<&str>)] = &[
+    (
+        "view",
+        "rbac.authorization.k8s.io/aggregate-to-view",
+        Some("rbac.authorization.k8s.io/aggregate-to-edit"),
+    ),
+    (
+        "edit",
+        "rbac.authorization.k8s.io/aggregate-to-edit",
+        Some("rbac.authorization.k8s.io/aggregate-to-admin"),
+    ),
+    (
+        "admin",
+        "rbac.authorization.k8s.io/aggregate-to-admin",
+        None,
+    ),
+];
+
 /// Every bootstrap ClusterRoleBinding: name, role, groups.
 pub const CLUSTER_ROLE_BINDINGS: &[(&str, &str, &[&str])] = &[
     ("cluster-admin", "cluster-admin", &["system:masters"]),
@@ -444,11 +468,26 @@ impl BootstrapRole {
 
     /// The ClusterRole object.
     pub fn cluster_role(&self) -> ClusterRole {
-        ClusterRole {
+        let mut role = ClusterRole {
             metadata: bootstrap_meta(self.name),
             rules: Some(self.policy_rules()),
             aggregation_rule: None,
+        };
+        if let Some((_, selects, carries)) = AGGREGATIONS.iter().find(|a| a.0 == self.name) {
+            role.aggregation_rule = Some(AggregationRule {
+                cluster_role_selectors: Some(vec![LabelSelector {
+                    match_labels: Some(BTreeMap::from([(
+                        (*selects).to_owned(),
+                        "true".to_owned(),
+                    )])),
+                    match_expressions: None,
+                }]),
+            });
+            if let (Some(label), Some(labels)) = (carries, role.metadata.labels.as_mut()) {
+                labels.insert((*label).to_owned(), "true".to_owned());
+            }
         }
+        role
     }
 }
 
@@ -503,6 +542,11 @@ pub fn markdown() -> String {
     let mut out = String::new();
     for role in CLUSTER_ROLES {
         out.push_str(&format!("### `{}` — {}\n\n", role.name, role.about));
+        if let Some((_, selects, _)) = AGGREGATIONS.iter().find(|a| a.0 == role.name) {
+            out.push_str(&format!(
+                "Also gets the rules of every ClusterRole labelled `{selects}: \"true\"`.\n\n"
+            ));
+        }
         out.push_str("| verbs | API groups | resources / URLs |\n|---|---|---|\n");
         for rule in role.rules.iter().flat_map(|g| g.iter()) {
             if rule.urls.is_empty() {

@@ -539,8 +539,22 @@ impl Service {
                     Err(e) => return Err(e),
                 },
                 Some(mut have) => {
-                    if autoupdate(&have.metadata) && have.rules != want.rules {
+                    let labels = have.metadata.labels.get_or_insert_with(Default::default);
+                    let missing_labels = want
+                        .metadata
+                        .labels
+                        .iter()
+                        .flatten()
+                        .any(|(k, v)| labels.get(k) != Some(v));
+                    if autoupdate(&have.metadata)
+                        && (have.rules != want.rules
+                            || have.aggregation_rule != want.aggregation_rule
+                            || missing_labels)
+                    {
                         have.rules = want.rules;
+                        have.aggregation_rule = want.aggregation_rule;
+                        let labels = have.metadata.labels.get_or_insert_with(Default::default);
+                        labels.extend(want.metadata.labels.into_iter().flatten());
                         let rv = Objects::parse_rv(have.metadata.resource_version.as_deref())?;
                         self.objects.update(have, rv).await?;
                     }
@@ -687,7 +701,6 @@ impl Service {
         }
         let ns = if T::NAMESPACED { ns } else { "" };
         let snap = self.rbac.snapshot(&self.objects).await?;
-        let fetched: Vec<PolicyRule>;
         let rules: &[PolicyRule] = match obj.grant() {
             Grant::Rules(r) => r,
             Grant::Role(role_ref) => {
@@ -701,18 +714,9 @@ impl Service {
                 if snap.authorize(&user, &bind).allowed {
                     return Ok(());
                 }
-                fetched = if role_ref.kind == "ClusterRole" {
-                    self.objects
-                        .try_get::<ClusterRole>(None, &role_ref.name)
-                        .await?
-                        .and_then(|r| r.rules)
-                } else {
-                    self.objects
-                        .try_get::<Role>(Some(ns), &role_ref.name)
-                        .await?
-                        .and_then(|r| r.rules)
-                }
-                .ok_or_else(|| {
+                // The snapshot's rules: aggregated ClusterRoles include what they collect.
+                let scope = (role_ref.kind != "ClusterRole").then_some(ns);
+                snap.role_rules(scope, &role_ref.name).ok_or_else(|| {
                     ApiError::forbidden(
                         T::GROUP,
                         T::RESOURCE,
@@ -723,8 +727,7 @@ impl Service {
                             go_quote(&role_ref.name)
                         ),
                     )
-                })?;
-                &fetched
+                })?
             }
         };
         let missing: Vec<String> = rules

@@ -1332,3 +1332,52 @@ fn kubectl_manages_rbac_objects() {
     assert_eq!(got, "Group/system:serviceaccounts:myapp");
     assert!(run(&["auth", "can-i", "delete", "clusterroles"]).trim() == "yes");
 }
+
+/// A ClusterRole labelled `aggregate-to-view` extends view, and through it edit and admin, as
+/// Kubernetes' aggregated roles do; the bootstrap view role carries its aggregation rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregated_roles_collect_labelled_cluster_roles() {
+    let s = Server::start();
+    let c = s.client();
+    let view = ok(c.get(format!("{}{RBAC}/clusterroles/view", s.url))).await;
+    assert_eq!(
+        view["aggregationRule"]["clusterRoleSelectors"][0]["matchLabels"],
+        json!({"rbac.authorization.k8s.io/aggregate-to-view": "true"})
+    );
+    let ask = |user: &'static str| {
+        let (s, c) = (&s, &c);
+        async move {
+            can(
+                s,
+                c,
+                (user, &[]),
+                ["list", "example.com", "widgets", "ns", ""],
+            )
+            .await
+        }
+    };
+    for (user, role) in [("v", "view"), ("e", "edit"), ("a", "admin")] {
+        ok(c.post(format!("{}{RBAC}/clusterrolebindings", s.url))
+            .json(&binding(
+                "ClusterRoleBinding",
+                user,
+                None,
+                role,
+                json!([{"kind": "User", "name": user}]),
+            )))
+        .await;
+        assert!(
+            !ask(user).await,
+            "{role} reads widgets before the aggregation"
+        );
+    }
+    ok(c.post(format!("{}{RBAC}/clusterroles", s.url)).json(&json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "widget-reader", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+        "rules": [{"verbs": ["get", "list"], "apiGroups": ["example.com"], "resources": ["widgets"]}],
+    })))
+    .await;
+    for user in ["v", "e", "a"] {
+        assert!(ask(user).await, "{user}");
+    }
+}
