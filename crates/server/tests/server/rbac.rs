@@ -653,6 +653,46 @@ async fn project_requests_and_projects() {
         )
         .await
     );
+    // Any authenticated user may request a project, becomes its admin, and sees only it.
+    create_namespace(&s, &c, "team").await;
+    let user = s.client_with_token(Some(&sa_token(&s, &c, "team", "default").await));
+    let mine = json!({"apiVersion": "project.openshift.io/v1", "kind": "ProjectRequest", "metadata": {"name": "mine"}});
+    let (code, p) = send(user.post(&url).json(&mine)).await;
+    assert_eq!(code, StatusCode::CREATED, "{p}");
+    let projects = ok(user.get(format!("{}/apis/project.openshift.io/v1/projects", s.url))).await;
+    let names: Vec<&str> = projects["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mine"]);
+    ok(user.get(format!(
+        "{}/apis/project.openshift.io/v1/projects/mine",
+        s.url
+    )))
+    .await;
+    let (code, e) = send(user.get(format!(
+        "{}/apis/project.openshift.io/v1/projects/newproj",
+        s.url
+    )))
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(
+        e["message"],
+        "projects.project.openshift.io \"newproj\" is forbidden: User \"system:serviceaccount:team:default\" cannot get resource \"projects\" in API group \"project.openshift.io\" in the namespace \"newproj\""
+    );
+    // As admin of `mine` it may create streams there and grant view, not create namespaces.
+    ok(user
+        .post(format!("{}{IMG}/namespaces/mine/imagestreams", s.url))
+        .json(&json!({"apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": "app"}})))
+    .await;
+    let (code, e) =
+        send(user.post(format!("{}/api/v1/namespaces", s.url)).json(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "sneaky"}}),
+        ))
+        .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{e}");
 }
 
 /// A token of service account `ns/sa` (TokenRequest, as `kubectl create token` asks for it).
