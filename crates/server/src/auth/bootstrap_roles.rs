@@ -193,6 +193,7 @@ const CORE_EDIT: &[Rule] = &[
 /// What admin adds over edit.
 const CORE_ADMIN: &[Rule] = &[
     r(ALL, RBAC, &["rolebindings", "roles"]),
+    r(&["delete"], PROJECT, &["projects"]),
     r(
         &["create"],
         &["authorization.k8s.io"],

@@ -257,7 +257,7 @@ const ACCESS_RESOURCES: &[ResourceInfo] = &[
         singular: "project",
         kind: "Project",
         namespaced: false,
-        verbs: &["get", "list"],
+        verbs: &["delete", "get", "list"],
         short_names: &[],
         categories: &[],
         subresources: &[],

@@ -1,5 +1,5 @@
 //! Handlers of `project.openshift.io/v1` `projects` (list/get, filtered by what the caller may
-//! read) and `projectrequests` (create), with the Table `oc get projects` prints.
+//! read; delete) and `projectrequests` (create), with the Table `oc get projects` prints.
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -22,7 +22,10 @@ impl BodyKind for ProjectRequest {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&format!("{PREFIX}/projects"), get(list))
-        .route(&format!("{PREFIX}/projects/{{name}}"), get(get_one))
+        .route(
+            &format!("{PREFIX}/projects/{{name}}"),
+            get(get_one).delete(remove),
+        )
         .route(&format!("{PREFIX}/projectrequests"), post(create))
 }
 
@@ -46,6 +49,10 @@ async fn get_one(
 ) -> Response {
     let result = st.service.get_project(&name).await;
     object_response(&st, &headers, result)
+}
+
+async fn remove(State(st): State<AppState>, Path(name): Path<String>) -> Response {
+    respond(StatusCode::OK, st.service.delete_project(&name).await)
 }
 
 async fn create(

@@ -166,6 +166,23 @@ impl Service {
         }
     }
 
+    /// DELETE `projects/{name}`: the namespace and everything in it (authorization has checked
+    /// `delete projects` in that namespace).
+    pub async fn delete_project(&self, name: &str) -> ApiResult<tagplane_api::meta::Status> {
+        match self.delete_namespace(name).await {
+            Ok(ns) => Ok(super::images::deleted_status(
+                PROJECT_GROUP,
+                "projects",
+                name,
+                ns.metadata.uid,
+            )),
+            Err(e) if e.reason() == "NotFound" => {
+                Err(ApiError::not_found(PROJECT_GROUP, "projects", name))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// POST `projectrequests`: create the namespace (with its default bindings), then make the
     /// requester its `admin` through a RoleBinding `admin`.
     pub async fn request_project(

@@ -693,6 +693,29 @@ async fn project_requests_and_projects() {
         ))
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{e}");
+    // Its admin may delete it (and nothing else).
+    let (code, e) = send(user.delete(format!(
+        "{}/apis/project.openshift.io/v1/projects/newproj",
+        s.url
+    )))
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{e}");
+    let (code, v) = send(user.delete(format!(
+        "{}/apis/project.openshift.io/v1/projects/mine",
+        s.url
+    )))
+    .await;
+    assert_eq!(code, StatusCode::OK, "{v}");
+    let (code, e) = send(c.get(format!(
+        "{}/apis/project.openshift.io/v1/projects/mine",
+        s.url
+    )))
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{e}");
+    assert_eq!(
+        e["message"],
+        "projects.project.openshift.io \"mine\" not found"
+    );
 }
 
 /// A token of service account `ns/sa` (TokenRequest, as `kubectl create token` asks for it).
