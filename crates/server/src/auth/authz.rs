@@ -394,6 +394,7 @@ impl Snapshot {
 pub struct RbacCache {
     snapshot: RwLock<(Arc<Snapshot>, Option<Instant>)>,
     dirty: AtomicBool,
+    refreshing: AtomicBool,
     reload: tokio::sync::Mutex<()>,
 }
 
@@ -402,6 +403,7 @@ impl Default for RbacCache {
         RbacCache {
             snapshot: RwLock::new((Arc::new(Snapshot::default()), None)),
             dirty: AtomicBool::new(true),
+            refreshing: AtomicBool::new(false),
             reload: tokio::sync::Mutex::new(()),
         }
     }
@@ -436,11 +438,37 @@ impl RbacCache {
         (young && !self.dirty.load(Ordering::SeqCst)).then(|| snap.clone())
     }
 
-    /// The current snapshot, reloaded from the store when stale.
-    pub async fn snapshot(&self, objects: &Objects) -> ApiResult<Arc<Snapshot>> {
+    /// A snapshot that is only old (no local RBAC write since it was loaded).
+    fn aged(&self) -> Option<Arc<Snapshot>> {
+        let guard = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        let (snap, at) = &*guard;
+        (at.is_some() && !self.dirty.load(Ordering::SeqCst)).then(|| snap.clone())
+    }
+
+    /// The current snapshot. After an RBAC write through this server it is reloaded before
+    /// answering; when it is merely older than a few seconds (writes by other servers sharing
+    /// the store) the old one answers while a background task reloads it.
+    pub async fn snapshot(self: &Arc<Self>, objects: &Objects) -> ApiResult<Arc<Snapshot>> {
         if let Some(s) = self.fresh() {
             return Ok(s);
         }
+        if let Some(s) = self.aged() {
+            if !self.refreshing.swap(true, Ordering::SeqCst) {
+                let (me, objects) = (Arc::clone(self), objects.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = me.load(&objects).await {
+                        tracing::warn!(error = %e.status.message.unwrap_or_default(), "reloading RBAC roles and bindings");
+                    }
+                    me.refreshing.store(false, Ordering::SeqCst);
+                });
+            }
+            return Ok(s);
+        }
+        self.load(objects).await
+    }
+
+    /// Reload the snapshot from the store (one loader at a time).
+    async fn load(&self, objects: &Objects) -> ApiResult<Arc<Snapshot>> {
         let _one_loader = self.reload.lock().await;
         if let Some(s) = self.fresh() {
             return Ok(s);
@@ -470,7 +498,7 @@ impl RbacCache {
 
     /// Decide `a` for `user` against the current snapshot.
     pub async fn authorize(
-        &self,
+        self: &Arc<Self>,
         objects: &Objects,
         user: &UserInfo,
         a: &Attributes,
