@@ -301,14 +301,34 @@ fn binding_columns() -> Vec<Column> {
         Column::name(),
         Column::string("Role", "Role is the role this binding refers to."),
         Column::string("Age", CREATED_AT_DOC),
+        Column::string("Users", "Users are the users bound to the role.").wide(),
+        Column::string("Groups", "Groups are the groups bound to the role.").wide(),
+        Column::string(
+            "ServiceAccounts",
+            "ServiceAccounts are the service accounts bound to the role.",
+        )
+        .wide(),
     ]
 }
 
 fn binding_cells(
     meta: &ObjectMeta,
     role_ref: &k8s_openapi::api::rbac::v1::RoleRef,
+    subjects: Option<&Vec<k8s_openapi::api::rbac::v1::Subject>>,
     now: &Time,
 ) -> Vec<Value> {
+    let of_kind = |kind: &str| {
+        subjects
+            .into_iter()
+            .flatten()
+            .filter(|s| s.kind == kind)
+            .map(|s| match (kind, s.namespace.as_deref()) {
+                ("ServiceAccount", Some(ns)) => format!("{ns}/{}", s.name),
+                _ => s.name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     vec![
         json!(meta.name.as_deref().unwrap_or("")),
         json!(format!("{}/{}", role_ref.kind, role_ref.name)),
@@ -316,6 +336,9 @@ fn binding_cells(
             || "<unknown>".to_owned(),
             |t| kubectl_age(now.0.duration_since(t.0).as_secs())
         )),
+        json!(of_kind("User")),
+        json!(of_kind("Group")),
+        json!(of_kind("ServiceAccount")),
     ]
 }
 
@@ -324,7 +347,7 @@ impl TableRow for RoleBinding {
         binding_columns()
     }
     fn cells(&self, now: &Time) -> Vec<Value> {
-        binding_cells(&self.metadata, &self.role_ref, now)
+        binding_cells(&self.metadata, &self.role_ref, self.subjects.as_ref(), now)
     }
     fn metadata(&self) -> &ObjectMeta {
         &self.metadata
@@ -336,7 +359,7 @@ impl TableRow for ClusterRoleBinding {
         binding_columns()
     }
     fn cells(&self, now: &Time) -> Vec<Value> {
-        binding_cells(&self.metadata, &self.role_ref, now)
+        binding_cells(&self.metadata, &self.role_ref, self.subjects.as_ref(), now)
     }
     fn metadata(&self) -> &ObjectMeta {
         &self.metadata

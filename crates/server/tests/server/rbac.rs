@@ -1394,6 +1394,21 @@ fn kubectl_manages_rbac_objects() {
     ]);
     assert_eq!(got, "Group/system:serviceaccounts:myapp");
     assert!(run(&["auth", "can-i", "delete", "clusterroles"]).trim() == "yes");
+    let wide = run(&[
+        "get",
+        "rolebinding",
+        "system:image-puller",
+        "-n",
+        "team",
+        "-o",
+        "wide",
+    ]);
+    let header = wide.lines().next().unwrap_or("");
+    assert!(
+        header.contains("USERS") && header.contains("GROUPS") && header.contains("SERVICEACCOUNTS"),
+        "{wide}"
+    );
+    assert!(wide.contains("system:serviceaccounts:myapp"), "{wide}");
 }
 
 /// A ClusterRole labelled `aggregate-to-view` extends view, and through it edit and admin, as
