@@ -466,7 +466,9 @@ fn bench_api() -> Result<()> {
     let rss_before = rss_kib(server.child.id());
     run(
         "api benchmark",
-        Command::new(root().join("target/release/tagplane-api-bench")).arg(&server.url),
+        Command::new(root().join("target/release/tagplane-api-bench"))
+            .arg(&server.url)
+            .env("TAGPLANE_KUBECONFIG", server.dir.join("admin.kubeconfig")),
     )?;
     if let (Some(a), Some(b)) = (rss_before, rss_kib(server.child.id())) {
         println!(
@@ -688,6 +690,7 @@ fn bench_import_in(work: &Path) -> Result<()> {
         "import benchmark",
         Command::new(root().join("target/release/tagplane-import-bench"))
             .args(["--registry", &registry.host, "--server", &server.url])
+            .env("TAGPLANE_KUBECONFIG", server.dir.join("admin.kubeconfig"))
             .args(["--server-pid", &server.child.id().to_string()])
             .arg("--layout")
             .arg(&layout)

@@ -8,6 +8,8 @@
 //! and a re-check of the unchanged tags (registry requests by method from its access log,
 //! the stream's resourceVersion, and the server's CPU time and RSS from /proc).
 
+mod token;
+
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -389,6 +391,12 @@ async fn main() {
         .timeout(Duration::from_secs(600))
         .build()
         .expect("client");
+    // Only the tagplane requests carry its token; the registry never sees it.
+    let server_client = Client::builder()
+        .default_headers(token::auth_headers())
+        .timeout(Duration::from_secs(600))
+        .build()
+        .expect("client");
     let log = &a.registry_log;
 
     eprintln!(
@@ -401,11 +409,11 @@ async fn main() {
     eprintln!("bench: (1) ImageStreamImport of {TAGS} tags through the API");
     let body = isi(&a.registry);
     let l0 = settled_log_len(log).await;
-    let (import_secs, import_ok, _) = import(&client, &a.server, &body).await;
+    let (import_secs, import_ok, _) = import(&server_client, &a.server, &body).await;
     let l1 = settled_log_len(log).await;
     let import_reqs = requests_by_method(log, l0, l1);
     assert_eq!(import_ok, TAGS, "every image imported");
-    let stream = get_stream(&client, &a.server).await;
+    let stream = get_stream(&server_client, &a.server).await;
     let imported_tags = status_tags(&stream);
     assert_eq!(imported_tags, TAGS, "status tags after the import");
 
@@ -426,11 +434,12 @@ async fn main() {
     let tck = clock_ticks();
     let l0 = settled_log_len(log).await;
     let (cpu0, rss0, _) = proc_usage(a.server_pid);
-    let (recheck_secs, recheck_ok, out) = import(&client, &a.server, &body).await;
+    let (recheck_secs, recheck_ok, out) = import(&server_client, &a.server, &body).await;
     let (cpu1, rss1, hwm) = proc_usage(a.server_pid);
     let l1 = settled_log_len(log).await;
     let recheck_reqs = requests_by_method(log, l0, l1);
-    let rv_after = get_stream(&client, &a.server).await["metadata"]["resourceVersion"].clone();
+    let rv_after =
+        get_stream(&server_client, &a.server).await["metadata"]["resourceVersion"].clone();
     let rv_import = out["status"]["import"]["metadata"]["resourceVersion"].clone();
     let cpu_ms = (cpu1 - cpu0) as f64 * 1000.0 / tck as f64;
 

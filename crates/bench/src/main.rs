@@ -2,6 +2,8 @@
 //! LISTs of 1,000 image streams and durable tag updates at concurrency 64, and watch fan-out to
 //! 1,000 watchers — printed as a table with throughput, p50 and p99.
 
+mod token;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -195,6 +197,7 @@ async fn main() {
         .nth(1)
         .expect("usage: tagplane-api-bench http://127.0.0.1:PORT");
     let client = Client::builder()
+        .default_headers(token::auth_headers())
         .pool_max_idle_per_host(CONCURRENCY * 2)
         .build()
         .expect("client");

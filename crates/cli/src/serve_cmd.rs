@@ -19,7 +19,7 @@ pub enum StoreKind {
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on (loopback only until TLS lands).
+    /// Address to listen on; anything but loopback is served over HTTPS only.
     #[arg(long, default_value = "127.0.0.1:6443")]
     pub listen: SocketAddr,
     /// Directory for the store and the admin kubeconfig.
@@ -75,6 +75,30 @@ pub struct ServeArgs {
     /// Do not re-import scheduled tags periodically (tags are still imported when they change).
     #[arg(long)]
     pub disable_scheduled_import: bool,
+    /// Users who may `tagplane login`: lines `name:bcrypt-hash[:group1,group2]` (what
+    /// `htpasswd -B` writes, plus optional groups); re-read when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub identity_file: Option<PathBuf>,
+    /// Lifetime of the tokens `POST /auth/login` issues, e.g. `24h`, `30m`.
+    #[arg(long, default_value = "24h", value_parser = parse_interval)]
+    pub token_ttl: Duration,
+    /// Serve HTTPS on a loopback listener too (non-loopback listeners always do).
+    #[arg(long)]
+    pub tls: bool,
+    /// PEM certificate (chain) to serve; without it a CA and a serving certificate are
+    /// generated into `<data-dir>/tls/` on first start.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Write one JSON line per request (time, user, verb, resource, namespace, name, code) to
+    /// FILE, or to stderr for `-`. Tokens, passwords and bodies are never written.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Extra DNS name or IP address of the generated serving certificate, repeatable.
+    #[arg(long = "tls-san", value_name = "NAME")]
+    pub tls_sans: Vec<String>,
 }
 
 fn store_config(args: &ServeArgs) -> anyhow::Result<StoreConfig> {
@@ -180,6 +204,18 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
         importer: Some(std::sync::Arc::new(importer)),
+        access: tagplane_server::auth::authn::AccessConfig {
+            identity_file: args.identity_file.clone(),
+            token_ttl: args.token_ttl,
+            bootstrap_admin_token: None,
+            audit_log: args.audit_log.clone(),
+        },
+        tls: tagplane_server::auth::tls::TlsConfig {
+            enabled: args.tls,
+            cert: args.tls_cert.clone(),
+            key: args.tls_key.clone(),
+            sans: args.tls_sans.clone(),
+        },
     };
     tagplane_server::serve::serve(config, shutdown_signal()).await?;
     Ok(())

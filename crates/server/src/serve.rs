@@ -5,10 +5,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use tagplane_store::AnyStore;
 use tagplane_store::redb::{RedbOptions, RedbStore};
 
+use crate::auth::UserInfo;
+use crate::auth::authn::{Access, AccessConfig};
+use crate::auth::tls::{self, TlsConfig};
+use crate::auth::tokens::{new_token, token_hash};
 use crate::controllers::ControllerConfig;
 use crate::objects::{Objects, SystemClock};
 use crate::service::registry_importer::RegistryImporter;
@@ -27,7 +30,7 @@ pub enum StoreConfig {
 /// Everything `serve` needs.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
-    /// Listen address (loopback only until TLS lands).
+    /// Listen address (HTTPS only unless it is loopback).
     pub listen: SocketAddr,
     /// Data directory (store file, admin kubeconfig).
     pub data_dir: PathBuf,
@@ -42,6 +45,10 @@ pub struct ServeConfig {
     /// The ImageStreamImport importer; `None` = a [`RegistryImporter`] with default client
     /// settings and the default bulk limit (50).
     pub importer: Option<Arc<dyn crate::service::imports::Importer>>,
+    /// Authentication: identity file, token lifetime, bootstrap admin token.
+    pub access: AccessConfig,
+    /// HTTPS settings (always HTTPS off loopback).
+    pub tls: TlsConfig,
 }
 
 /// Errors that stop the server from starting.
@@ -61,6 +68,9 @@ pub enum ServeError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] tagplane_store::StoreError),
+    /// The authentication settings are unusable (identity file, TLS files).
+    #[error("{0}")]
+    Access(String),
     /// Bootstrap failed.
     #[error("bootstrap: {0}")]
     Bootstrap(String),
@@ -73,42 +83,71 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ {
     }
 }
 
-/// A random 32-byte token, hex-encoded.
-fn new_token() -> String {
-    let mut b = [0u8; 32];
-    let _ = getrandom::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// The bootstrap administrator: cluster-admin through `system:masters`.
+pub fn admin_user() -> UserInfo {
+    UserInfo {
+        name: "system:admin".into(),
+        uid: String::new(),
+        groups: vec!["system:masters".into(), "system:authenticated".into()],
+    }
 }
 
 /// Create the admin credential on first start: the token goes only into the kubeconfig (mode
-/// 0600); the data directory keeps its SHA-256.
-fn bootstrap_admin(data_dir: &Path, server_url: &str) -> Result<PathBuf, ServeError> {
+/// 0600) and the store keeps its SHA-256 (as every token), as does `admin.token.sha256`. Later
+/// starts keep the token (and store it again if the store is new).
+async fn bootstrap_admin(
+    service: &Service,
+    data_dir: &Path,
+    server_url: &str,
+    ca_pem: Option<&str>,
+    fixed_token: Option<&str>,
+) -> Result<PathBuf, ServeError> {
     let kubeconfig = data_dir.join("admin.kubeconfig");
     let hash_file = data_dir.join("admin.token.sha256");
+    let mut token = String::new();
     if kubeconfig.exists() && hash_file.exists() {
-        // Keep the token; refresh the server URL in case --listen changed.
         let text = std::fs::read_to_string(&kubeconfig).map_err(io(&kubeconfig))?;
-        let token = text
+        token = text
             .lines()
             .find_map(|l| l.trim().strip_prefix("token: "))
             .unwrap_or("")
             .to_owned();
-        write_kubeconfig(&kubeconfig, server_url, &token)?;
-        return Ok(kubeconfig);
     }
-    let token = new_token();
-    let hash: String = Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect();
+    if token.is_empty() {
+        token = fixed_token.map_or_else(new_token, str::to_owned);
+    }
+    let hash = token_hash(&token);
     std::fs::write(&hash_file, format!("{hash}\n")).map_err(io(&hash_file))?;
-    write_kubeconfig(&kubeconfig, server_url, &token)?;
+    let known = service
+        .token_hash_exists(&hash)
+        .await
+        .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
+    if !known {
+        service
+            .store_token(&token, &admin_user(), None, None)
+            .await
+            .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
+    }
+    // Refresh the server URL in case --listen changed.
+    write_kubeconfig(&kubeconfig, server_url, ca_pem, &token)?;
     Ok(kubeconfig)
 }
 
-fn write_kubeconfig(path: &Path, server_url: &str, token: &str) -> Result<(), ServeError> {
+fn write_kubeconfig(
+    path: &Path,
+    server_url: &str,
+    ca_pem: Option<&str>,
+    token: &str,
+) -> Result<(), ServeError> {
+    use base64::Engine;
+    let ca = ca_pem.map_or_else(String::new, |pem| {
+        format!(
+            "    certificate-authority-data: {}\n",
+            base64::engine::general_purpose::STANDARD.encode(pem)
+        )
+    });
     let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: tagplane\n  cluster:\n    server: {server_url}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: admin@tagplane\n  context:\n    cluster: tagplane\n    user: admin\n    namespace: default\ncurrent-context: admin@tagplane\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: tagplane\n  cluster:\n{ca}    server: {server_url}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: admin@tagplane\n  context:\n    cluster: tagplane\n    user: admin\n    namespace: default\ncurrent-context: admin@tagplane\n"
     );
     std::fs::write(path, text).map_err(io(path))?;
     #[cfg(unix)]
@@ -117,6 +156,27 @@ fn write_kubeconfig(path: &Path, server_url: &str, token: &str) -> Result<(), Se
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io(path))?;
     }
     Ok(())
+}
+
+/// How often expired and revoked token records are deleted.
+const TOKEN_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Delete dead token records at start and every [`TOKEN_SWEEP_INTERVAL`] until shutdown.
+async fn sweep_tokens(service: Arc<Service>) {
+    let mut stopping = service.shutdown.subscribe();
+    loop {
+        match service.sweep_tokens().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired and revoked tokens removed"),
+            Err(e) => {
+                tracing::warn!(error = %e.status.message.unwrap_or_default(), "token sweep failed")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(TOKEN_SWEEP_INTERVAL) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+    }
 }
 
 /// etcd options for endpoints and a key prefix (no TLS, no auth).
@@ -165,13 +225,36 @@ pub async fn build_service_with_importer(
     config: ServiceConfig,
     importer: Arc<dyn crate::service::imports::Importer>,
 ) -> Result<Arc<Service>, ServeError> {
+    build_service_with_access(store, config, importer, Access::default()).await
+}
+
+/// [`build_service_with_importer`] with authentication settings `access`.
+pub async fn build_service_with_access(
+    store: AnyStore,
+    config: ServiceConfig,
+    importer: Arc<dyn crate::service::imports::Importer>,
+    access: Access,
+) -> Result<Arc<Service>, ServeError> {
     let objects = Objects {
         store,
         clock: Arc::new(SystemClock),
     };
-    let service = Arc::new(Service::new(objects, config).with_importer(importer));
+    let service = Arc::new(
+        Service::new(objects, config)
+            .with_importer(importer)
+            .with_access(access),
+    );
+    service
+        .reconcile_bootstrap_rbac()
+        .await
+        .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
     service
         .ensure_namespace("default")
+        .await
+        .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
+    // Data directories from before service accounts existed get them too.
+    service
+        .ensure_default_service_accounts("default")
         .await
         .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
     Ok(service)
@@ -194,45 +277,82 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    if !config.listen.ip().is_loopback() {
-        return Err(ServeError::Listen(format!(
-            "--listen {}: only loopback addresses are served until TLS and authentication land; use 127.0.0.1 or [::1]",
-            config.listen
-        )));
-    }
     std::fs::create_dir_all(&config.data_dir).map_err(io(&config.data_dir))?;
     let store = open_store(&config).await?;
     let importer = importer_of(&config)?;
+    let access = config.access.build().map_err(ServeError::Access)?;
     let service =
-        build_service_with_importer(store.clone(), config.service.clone(), importer).await?;
+        build_service_with_access(store.clone(), config.service.clone(), importer, access).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Listen(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| ServeError::Listen(e.to_string()))?;
-    let url = format!("http://{addr}");
-    let kubeconfig = bootstrap_admin(&config.data_dir, &url)?;
+    let tls = if config.tls.wanted(&addr) {
+        Some(tls::material(&config.tls, &config.data_dir, &addr).map_err(ServeError::Access)?)
+    } else {
+        None
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}:{}", tls::url_host(addr.ip()), addr.port());
+    let ca_pem = tls.as_ref().and_then(|t| t.ca_pem.clone());
+    let kubeconfig = bootstrap_admin(
+        &service,
+        &config.data_dir,
+        &url,
+        ca_pem.as_deref(),
+        config.access.bootstrap_admin_token.as_deref(),
+    )
+    .await?;
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "tagplane is serving");
+    let sweeper = tokio::spawn(sweep_tokens(service.clone()));
     let controllers = config
         .controllers
         .enabled
         .then(|| crate::controllers::start(service.clone(), config.controllers.clone()));
     let app = crate::http::router(service.clone());
+    let app = match &config.access.audit_log {
+        Some(path) => {
+            let log =
+                Arc::new(crate::auth::audit::AuditLog::open(path).map_err(ServeError::Access)?);
+            // Outermost, so it sees every answer, including authentication failures.
+            app.layer(axum::middleware::from_fn_with_state(
+                log,
+                crate::auth::audit::audit,
+            ))
+        }
+        None => app,
+    };
     let stopping = service.clone();
     let shutdown = async move {
         shutdown.await;
         tracing::info!("shutdown requested: finishing in-flight requests");
         stopping.begin_shutdown();
     };
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    let served = match tls {
+        Some(tls) => {
+            use axum::serve::ListenerExt;
+            let listener = tls::TlsListener::new(listener, tls.server_config)
+                .map_err(|e| ServeError::Listen(e.to_string()))?
+                .tap_io(|_| {});
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
     // The controllers hold the store too: stop them before closing it.
     service.begin_shutdown();
     if let Some(c) = controllers {
         c.stopped().await;
     }
+    let _ = sweeper.await;
     served.map_err(|e| ServeError::Listen(e.to_string()))?;
     tracing::info!("shutting down: closing the store");
     drop(service);

@@ -221,10 +221,129 @@ pub const RESOURCES: &[ResourceInfo] = &[
     },
 ];
 
+/// RBAC, access reviews and projects (issue 7); kept apart from the image table above.
+const ACCESS_RESOURCES: &[ResourceInfo] = &[
+    rbac_resource(
+        "clusterrolebindings",
+        "clusterrolebinding",
+        "ClusterRoleBinding",
+        false,
+    ),
+    rbac_resource("clusterroles", "clusterrole", "ClusterRole", false),
+    rbac_resource("rolebindings", "rolebinding", "RoleBinding", true),
+    rbac_resource("roles", "role", "Role", true),
+    create_only(
+        "authorization.k8s.io",
+        "selfsubjectaccessreviews",
+        "selfsubjectaccessreview",
+        "SelfSubjectAccessReview",
+    ),
+    create_only(
+        "authorization.k8s.io",
+        "selfsubjectrulesreviews",
+        "selfsubjectrulesreview",
+        "SelfSubjectRulesReview",
+    ),
+    create_only(
+        "authorization.k8s.io",
+        "subjectaccessreviews",
+        "subjectaccessreview",
+        "SubjectAccessReview",
+    ),
+    ResourceInfo {
+        group: "project.openshift.io",
+        version: VERSION,
+        plural: "projects",
+        singular: "project",
+        kind: "Project",
+        namespaced: false,
+        verbs: &["delete", "get", "list"],
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+    },
+    create_only(
+        "project.openshift.io",
+        "projectrequests",
+        "projectrequest",
+        "ProjectRequest",
+    ),
+    ResourceInfo {
+        group: "",
+        version: VERSION,
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        kind: "ServiceAccount",
+        namespaced: true,
+        verbs: CRUD_WATCH,
+        short_names: &["sa"],
+        categories: &[],
+        subresources: &[SubresourceInfo {
+            name: "token",
+            group: "authentication.k8s.io",
+            kind: "TokenRequest",
+            verbs: &["create"],
+        }],
+    },
+    create_only(
+        "authentication.k8s.io",
+        "selfsubjectreviews",
+        "selfsubjectreview",
+        "SelfSubjectReview",
+    ),
+];
+
+const fn rbac_resource(
+    plural: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+) -> ResourceInfo {
+    ResourceInfo {
+        group: "rbac.authorization.k8s.io",
+        version: VERSION,
+        plural,
+        singular,
+        kind,
+        namespaced,
+        verbs: &[
+            "create", "delete", "get", "list", "patch", "update", "watch",
+        ],
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+    }
+}
+
+const fn create_only(
+    group: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+) -> ResourceInfo {
+    ResourceInfo {
+        group,
+        version: VERSION,
+        plural,
+        singular,
+        kind,
+        namespaced: false,
+        verbs: &["create"],
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+    }
+}
+
+/// Every served resource: [`RESOURCES`] and the access-control ones.
+pub fn all_resources() -> impl Iterator<Item = &'static ResourceInfo> {
+    RESOURCES.iter().chain(ACCESS_RESOURCES)
+}
+
 /// The groups we serve, in discovery order (core first, then by name), each with its version.
 pub fn groups() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
-    for r in RESOURCES {
+    for r in all_resources() {
         if !out.contains(&r.group) {
             out.push(r.group);
         }
@@ -236,9 +355,7 @@ pub fn groups() -> Vec<&'static str> {
 /// The resources of one group version, in table order.
 pub fn resources_of(group: &str, version: &str) -> impl Iterator<Item = &'static ResourceInfo> {
     let (group, version) = (group.to_owned(), version.to_owned());
-    RESOURCES
-        .iter()
-        .filter(move |r| r.group == group && r.version == version)
+    all_resources().filter(move |r| r.group == group && r.version == version)
 }
 
 /// Which aggregated-discovery version a client asked for.
@@ -582,9 +699,11 @@ mod tests {
         assert_eq!(doc["kind"], "APIGroupDiscoveryList");
         assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2");
         let items = doc["items"].as_array().unwrap();
-        assert_eq!(items.len(), 1);
-        assert_eq!(items[0]["metadata"]["name"], IMAGE_GROUP);
-        let v = &items[0]["versions"][0];
+        let image = items
+            .iter()
+            .find(|g| g["metadata"]["name"] == IMAGE_GROUP)
+            .unwrap();
+        let v = &image["versions"][0];
         assert_eq!(v["version"], "v1");
         assert_eq!(v["freshness"], "Current");
         let is = v["resources"]
@@ -638,7 +757,7 @@ mod tests {
             .iter()
             .map(|r| r["resource"].as_str().unwrap())
             .collect();
-        assert_eq!(core_res, ["namespaces", "secrets"]);
+        assert_eq!(core_res, ["namespaces", "secrets", "serviceaccounts"]);
     }
 
     #[test]
@@ -685,9 +804,14 @@ mod tests {
         assert_eq!(core["groupVersion"], "v1");
         assert!(core.get("apiVersion").is_none());
         let groups = api_group_list();
-        assert_eq!(groups["groups"][0]["name"], IMAGE_GROUP);
+        let image = groups["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == IMAGE_GROUP)
+            .unwrap();
         assert_eq!(
-            groups["groups"][0]["preferredVersion"],
+            image["preferredVersion"],
             json!({"groupVersion": "image.openshift.io/v1", "version": "v1"})
         );
         assert_eq!(api_versions("127.0.0.1:6443")["versions"], json!(["v1"]));
@@ -695,14 +819,13 @@ mod tests {
 
     #[test]
     fn every_resource_is_consistent() {
-        for r in RESOURCES {
+        for r in all_resources() {
             let mut sorted = r.verbs.to_vec();
             sorted.sort_unstable();
             assert_eq!(sorted, r.verbs, "{} verbs must be sorted", r.plural);
             assert_eq!(format!("{}s", r.singular), r.plural);
             assert_eq!(
-                RESOURCES
-                    .iter()
+                all_resources()
                     .filter(|o| o.group == r.group && o.plural == r.plural)
                     .count(),
                 1

@@ -25,6 +25,8 @@ use smp::MergeSchema;
 use table::TableRow;
 use watch::{DEFAULT_WATCH_TIMEOUT, WatchParams};
 
+mod access_reviews;
+mod auth_endpoints;
 mod discovery;
 mod images;
 mod imports;
@@ -32,7 +34,10 @@ mod mappings;
 mod namespaces;
 mod openapi;
 mod patch;
+mod projects;
+mod rbac;
 mod secrets;
+mod serviceaccounts;
 mod smp;
 mod streams;
 pub mod table;
@@ -424,9 +429,24 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(mappings::routes())
         .merge(imports::routes())
         .merge(secrets::routes())
+        .merge(rbac::routes())
+        .merge(access_reviews::routes())
+        .merge(projects::routes())
+        .merge(auth_endpoints::routes())
+        .merge(serviceaccounts::routes())
         .fallback(fallback)
+        // RBAC (after authentication, which wraps it): 403 before any handler runs.
+        .layer(axum::middleware::from_fn_with_state(
+            state.service.clone(),
+            crate::auth::authz::authorize,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY + 1))
         .layer(axum::middleware::map_response(status_errors))
+        // Outermost: authentication (layers added later wrap the ones before).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authn::authenticate,
+        ))
         .with_state(state)
 }
 
@@ -707,6 +727,136 @@ pub mod protobuf {
         one(5, "immutable", Kind::Bool),
     ];
 
+    const OBJECT_REFERENCE: &[Field] = &[
+        one(1, "kind", Kind::String),
+        one(2, "namespace", Kind::String),
+        one(3, "name", Kind::String),
+        one(4, "uid", Kind::String),
+        one(5, "apiVersion", Kind::String),
+        one(6, "resourceVersion", Kind::String),
+        one(7, "fieldPath", Kind::String),
+    ];
+
+    const LOCAL_OBJECT_REFERENCE: &[Field] = &[one(1, "name", Kind::String)];
+
+    /// `kubectl create serviceaccount`.
+    const SERVICE_ACCOUNT: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        many(2, "secrets", Kind::Message(OBJECT_REFERENCE)),
+        many(3, "imagePullSecrets", Kind::Message(LOCAL_OBJECT_REFERENCE)),
+        one(4, "automountServiceAccountToken", Kind::Bool),
+    ];
+
+    const BOUND_OBJECT_REFERENCE: &[Field] = &[
+        one(1, "kind", Kind::String),
+        one(2, "apiVersion", Kind::String),
+        one(3, "name", Kind::String),
+        one(4, "uid", Kind::String),
+    ];
+
+    const TOKEN_REQUEST_SPEC: &[Field] = &[
+        many(1, "audiences", Kind::String),
+        one(3, "boundObjectRef", Kind::Message(BOUND_OBJECT_REFERENCE)),
+        one(4, "expirationSeconds", Kind::Int),
+    ];
+
+    /// `kubectl create token` (TokenRequest without its status).
+    const TOKEN_REQUEST: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        one(2, "spec", Kind::Message(TOKEN_REQUEST_SPEC)),
+    ];
+
+    const POLICY_RULE: &[Field] = &[
+        many(1, "verbs", Kind::String),
+        many(2, "apiGroups", Kind::String),
+        many(3, "resources", Kind::String),
+        many(4, "resourceNames", Kind::String),
+        many(5, "nonResourceURLs", Kind::String),
+    ];
+
+    const ROLE_REF: &[Field] = &[
+        one(1, "apiGroup", Kind::String),
+        one(2, "kind", Kind::String),
+        one(3, "name", Kind::String),
+    ];
+
+    const SUBJECT: &[Field] = &[
+        one(1, "kind", Kind::String),
+        one(2, "apiGroup", Kind::String),
+        one(3, "name", Kind::String),
+        one(4, "namespace", Kind::String),
+    ];
+
+    /// rbac/v1 Role and ClusterRole (`kubectl create role|clusterrole`); a ClusterRole's
+    /// aggregationRule (3) is not read.
+    const ROLE: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        many(2, "rules", Kind::Message(POLICY_RULE)),
+    ];
+
+    /// rbac/v1 RoleBinding and ClusterRoleBinding (`kubectl create rolebinding`, `oc policy`).
+    const ROLE_BINDING: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        many(2, "subjects", Kind::Message(SUBJECT)),
+        one(3, "roleRef", Kind::Message(ROLE_REF)),
+    ];
+
+    const RESOURCE_ATTRIBUTES: &[Field] = &[
+        one(1, "namespace", Kind::String),
+        one(2, "verb", Kind::String),
+        one(3, "group", Kind::String),
+        one(4, "version", Kind::String),
+        one(5, "resource", Kind::String),
+        one(6, "subresource", Kind::String),
+        one(7, "name", Kind::String),
+    ];
+
+    const NON_RESOURCE_ATTRIBUTES: &[Field] =
+        &[one(1, "path", Kind::String), one(2, "verb", Kind::String)];
+
+    const SELF_SUBJECT_ACCESS_REVIEW_SPEC: &[Field] = &[
+        one(1, "resourceAttributes", Kind::Message(RESOURCE_ATTRIBUTES)),
+        one(
+            2,
+            "nonResourceAttributes",
+            Kind::Message(NON_RESOURCE_ATTRIBUTES),
+        ),
+    ];
+
+    const SUBJECT_ACCESS_REVIEW_SPEC: &[Field] = &[
+        one(1, "resourceAttributes", Kind::Message(RESOURCE_ATTRIBUTES)),
+        one(
+            2,
+            "nonResourceAttributes",
+            Kind::Message(NON_RESOURCE_ATTRIBUTES),
+        ),
+        one(3, "user", Kind::String),
+        many(4, "groups", Kind::String),
+        one(6, "uid", Kind::String),
+    ];
+
+    /// `kubectl auth can-i` (SelfSubjectAccessReview without its status).
+    const SELF_SUBJECT_ACCESS_REVIEW: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        one(2, "spec", Kind::Message(SELF_SUBJECT_ACCESS_REVIEW_SPEC)),
+    ];
+
+    /// `kubectl auth can-i --list` (SelfSubjectRulesReview without its status).
+    const SELF_SUBJECT_RULES_REVIEW: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        one(
+            2,
+            "spec",
+            Kind::Message(&[one(1, "namespace", Kind::String)]),
+        ),
+    ];
+
+    /// SubjectAccessReview without its status.
+    const SUBJECT_ACCESS_REVIEW: &[Field] = &[
+        one(1, "metadata", Kind::Message(OBJECT_META)),
+        one(2, "spec", Kind::Message(SUBJECT_ACCESS_REVIEW_SPEC)),
+    ];
+
     const NAMESPACE_SPEC: &[Field] = &[many(1, "finalizers", Kind::String)];
 
     /// Namespace without its status (3).
@@ -876,9 +1026,16 @@ pub mod protobuf {
         let schema = match (api_version.as_str(), kind.as_str()) {
             ("v1", "Secret") => SECRET,
             ("v1", "Namespace") => NAMESPACE,
+            ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
+            ("authentication.k8s.io/v1", "TokenRequest") => TOKEN_REQUEST,
+            ("rbac.authorization.k8s.io/v1", "Role" | "ClusterRole") => ROLE,
+            ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => ROLE_BINDING,
+            ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => SELF_SUBJECT_ACCESS_REVIEW,
+            ("authorization.k8s.io/v1", "SubjectAccessReview") => SUBJECT_ACCESS_REVIEW,
+            ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => SELF_SUBJECT_RULES_REVIEW,
             _ => {
                 return Err(ApiError::unsupported_media_type(format!(
-                    "{CONTENT_TYPE} is accepted for v1 Secret and Namespace only (got {api_version:?} {kind:?}): send application/json or application/yaml"
+                    "{CONTENT_TYPE} is accepted for v1 Secret, Namespace, ServiceAccount, TokenRequest, RBAC objects and access reviews only (got {api_version:?} {kind:?}): send application/json or application/yaml"
                 )));
             }
         };

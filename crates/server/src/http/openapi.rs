@@ -28,6 +28,10 @@ use super::discovery::{self, IMAGE_GROUP, ResourceInfo, VERSION, sha256_hex};
 pub const IMAGE_PREFIX: &str = "com.github.openshift.api.image.v1.";
 /// Schema-name prefix of core/v1 types.
 pub const CORE_PREFIX: &str = "io.k8s.api.core.v1.";
+/// Schema-name prefix of rbac/v1 types.
+pub const RBAC_PREFIX: &str = "io.k8s.api.rbac.v1.";
+/// The RBAC API group.
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 /// Schema-name prefix of meta/v1 types.
 pub const META_PREFIX: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 
@@ -67,6 +71,10 @@ static DOCS: LazyLock<Vec<Doc>> = LazyLock::new(|| {
             &format!("apis/{IMAGE_GROUP}/{VERSION}"),
             &group_version_document(IMAGE_GROUP),
         ),
+        Doc::new(
+            &format!("apis/{RBAC_GROUP}/{VERSION}"),
+            &group_version_document(RBAC_GROUP),
+        ),
     ]
 });
 
@@ -86,10 +94,10 @@ pub fn index() -> Value {
 
 /// The schema-name prefix of a group's kinds.
 fn prefix_of(group: &str) -> &'static str {
-    if group.is_empty() {
-        CORE_PREFIX
-    } else {
-        IMAGE_PREFIX
+    match group {
+        "" => CORE_PREFIX,
+        RBAC_GROUP => RBAC_PREFIX,
+        _ => IMAGE_PREFIX,
     }
 }
 
@@ -99,9 +107,16 @@ fn raw_definitions(group: &str) -> Map<String, Value> {
     generator.subschema_for::<Status>();
     generator.subschema_for::<DeleteOptions>();
     generator.subschema_for::<ListMeta>();
-    if group.is_empty() {
+    if group == RBAC_GROUP {
+        generator.subschema_for::<k8s_openapi::api::rbac::v1::Role>();
+        generator.subschema_for::<k8s_openapi::api::rbac::v1::ClusterRole>();
+        generator.subschema_for::<k8s_openapi::api::rbac::v1::RoleBinding>();
+        generator.subschema_for::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>();
+    } else if group.is_empty() {
         generator.subschema_for::<Namespace>();
         generator.subschema_for::<Secret>();
+        generator.subschema_for::<k8s_openapi::api::core::v1::ServiceAccount>();
+        generator.subschema_for::<k8s_openapi::api::authentication::v1::TokenRequest>();
     } else {
         generator.subschema_for::<ImageStream>();
         generator.subschema_for::<Image>();
@@ -252,7 +267,7 @@ pub fn component_schemas(group: &str) -> Map<String, Value> {
         .filter(|r| r.verbs.contains(&"list"))
         .map(|r| r.kind.to_owned())
         .collect();
-    if !group.is_empty() {
+    if group == IMAGE_GROUP {
         // the body of imagestreams/{name}/secrets: a core SecretList re-typed into this group
         lists.push("Secret".to_owned());
     }
@@ -776,6 +791,14 @@ async fn core_doc(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     serve_doc("api/v1", &headers, q.as_deref())
 }
 
+async fn rbac_doc(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    serve_doc(
+        &format!("apis/{RBAC_GROUP}/{VERSION}"),
+        &headers,
+        q.as_deref(),
+    )
+}
+
 async fn image_doc(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     serve_doc(
         &format!("apis/{IMAGE_GROUP}/{VERSION}"),
@@ -791,6 +814,10 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi/v3/", get(index_handler))
         .route("/openapi/v3/api/v1", get(core_doc))
         .route("/openapi/v3/apis/image.openshift.io/v1", get(image_doc))
+        .route(
+            "/openapi/v3/apis/rbac.authorization.k8s.io/v1",
+            get(rbac_doc),
+        )
 }
 
 #[cfg(test)]
@@ -846,7 +873,7 @@ mod tests {
                 .is_none()
         );
         // every PATCH in every document declares fieldValidation and a GVK
-        for g in ["", IMAGE_GROUP] {
+        for g in ["", IMAGE_GROUP, RBAC_GROUP] {
             let d = group_version_document(g);
             for (p, item) in d["paths"].as_object().unwrap() {
                 if let Some(op) = item.get("patch") {
@@ -921,7 +948,7 @@ mod tests {
 
     #[test]
     fn every_referenced_schema_exists() {
-        for g in ["", IMAGE_GROUP] {
+        for g in ["", IMAGE_GROUP, RBAC_GROUP] {
             let doc = group_version_document(g);
             let schemas = doc["components"]["schemas"].as_object().unwrap();
             let mut refs = Vec::new();

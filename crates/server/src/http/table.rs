@@ -189,7 +189,7 @@ fn ago(now: &Time, t: Option<&Time>) -> String {
 }
 
 /// kubectl's AGE cell (`translateTimestampSince`): `<unknown>` without a timestamp.
-fn age(now: &Time, t: Option<&Time>) -> String {
+pub(crate) fn age(now: &Time, t: Option<&Time>) -> String {
     match t {
         Some(t) => kubectl_age(now.0.duration_since(t.0).as_secs()),
         None => "<unknown>".to_owned(),

@@ -162,6 +162,7 @@ impl Service {
             None => validate_image_stream(stream, &self.config.allow),
             Some(o) => validate_image_stream_update(stream, o, &self.config.allow),
         });
+        errs.extend(self.verify_tag_sources(stream, old).await?);
         if errs.is_empty() {
             Ok(())
         } else {

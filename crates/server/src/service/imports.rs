@@ -278,8 +278,8 @@ impl Service {
         self.default_import(&mut isi);
         let name = isi.metadata.name.clone().unwrap_or_default();
         let mut errs = validate_image_stream_import(&isi);
-        if errs.is_empty() {
-            // §10.1.2: no authorization layer yet, so nobody bypasses the allow-list.
+        if errs.is_empty() && !self.caller_bypasses_allowed_registries().await? {
+            // §10.1.2: only callers who may create images cluster-wide skip the allow-list.
             errs = validate_import_allowed(&isi, &self.config.allow);
         }
         if !errs.is_empty() {

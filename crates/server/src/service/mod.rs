@@ -17,9 +17,13 @@ pub mod imagestreams;
 pub mod imports;
 pub mod mappings;
 pub mod namespaces;
+pub mod projects;
+pub mod rbac;
 pub mod registry_importer;
 pub mod secrets;
+pub mod serviceaccounts;
 pub mod tags;
+pub mod tokens;
 
 /// Server-wide settings the semantics depend on.
 #[derive(Clone, Debug)]
@@ -68,6 +72,10 @@ pub struct Service {
     pub importer: Arc<dyn imports::Importer>,
     /// Flips to `true` when the server starts shutting down; long-running watches end on it.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The RBAC authorizer (cached roles and bindings).
+    pub rbac: Arc<crate::auth::authz::RbacCache>,
+    /// Authentication state: token cache, identity file, login limiter.
+    pub access: Arc<crate::auth::authn::Access>,
 }
 
 /// Streams read ahead of a call into core (core is synchronous and does no IO).
@@ -91,12 +99,20 @@ impl Service {
             config,
             importer: Arc::new(imports::UnconfiguredImporter),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
+            rbac: Arc::default(),
+            access: Arc::default(),
         }
     }
 
     /// Tell long-running requests (watches) to finish: the server is shutting down.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
+    }
+
+    /// Use `access` (identity file, token settings) for authentication.
+    pub fn with_access(mut self, access: crate::auth::authn::Access) -> Self {
+        self.access = Arc::new(access);
+        self
     }
 
     /// Use `importer` for ImageStreamImport instead of the default [`imports::UnconfiguredImporter`].

@@ -12,7 +12,13 @@ use super::{Service, WriteOptions};
 pub const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
 
 /// Store resources that live in namespaces (removed with their namespace).
-pub const NAMESPACED_RESOURCES: &[&str] = &["imagestreams", "secrets"];
+pub const NAMESPACED_RESOURCES: &[&str] = &[
+    "imagestreams",
+    "secrets",
+    "roles",
+    "rolebindings",
+    "serviceaccounts",
+];
 use crate::error::{ApiError, ApiResult};
 
 impl Service {
@@ -59,7 +65,10 @@ impl Service {
             }
             return Ok(ns);
         }
-        self.objects.create(ns).await
+        let created = self.objects.create(ns).await?;
+        self.ensure_default_bindings(&name).await?;
+        self.ensure_default_service_accounts(&name).await?;
+        Ok(created)
     }
 
     /// PUT or PATCH a namespace: labels, annotations and `spec.finalizers` may change; name,
@@ -163,6 +172,8 @@ impl Service {
                 }
             }
         }
+        self.rbac.invalidate();
+        self.access.tokens.forget_namespace(name);
         Ok(ns)
     }
 

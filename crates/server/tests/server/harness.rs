@@ -5,10 +5,28 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tagplane_server::auth::authn::AccessConfig;
 use tagplane_server::controllers::ControllerConfig;
 use tagplane_server::serve::{ServeConfig, StoreConfig};
 use tagplane_server::service::ServiceConfig;
 use tagplane_server::service::imports::{Importer, UnconfiguredImporter};
+
+/// The admin token of every test server (`system:admin`, cluster-admin): the bootstrap token
+/// the harness asks for when the data directory is new.
+pub const ADMIN_TOKEN: &str = "sha256~tagplane-test-admin-token-0123456789abcdef";
+
+/// A reqwest client that sends [`ADMIN_TOKEN`] with every request.
+pub fn admin_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {ADMIN_TOKEN}")).unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
 
 /// A running server; stopped (gracefully) on drop.
 pub struct Server {
@@ -16,6 +34,8 @@ pub struct Server {
     pub url: String,
     /// The data directory (kubeconfig lives here).
     pub dir: tempfile::TempDir,
+    /// The generated CA (PEM) of a TLS server.
+    pub ca_pem: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
@@ -96,18 +116,40 @@ impl Server {
         controllers: ControllerConfig,
         importer: Option<Arc<dyn Importer>>,
     ) -> Server {
+        Self::start_custom(dir, |c| {
+            c.service = service;
+            c.controllers = controllers;
+            c.importer = importer;
+        })
+    }
+
+    /// Start a server serving HTTPS on loopback (`--tls`) with a generated CA; kubectl sends
+    /// bearer tokens over HTTPS only.
+    pub fn start_tls() -> Server {
+        Self::start_custom(tempfile::tempdir().unwrap(), |c| c.tls.enabled = true)
+    }
+
+    /// Start a server with test defaults changed by `f` (settings, TLS, identity file).
+    pub fn start_custom(dir: tempfile::TempDir, f: impl FnOnce(&mut ServeConfig)) -> Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         drop(listener);
-        let config = ServeConfig {
+        let mut config = ServeConfig {
             listen: addr,
             data_dir: dir.path().to_owned(),
             store: StoreConfig::Redb,
-            service,
+            service: ServiceConfig::default(),
             history_retention: 100_000,
-            controllers,
-            importer,
+            controllers: test_controllers(false),
+            importer: Some(Arc::new(UnconfiguredImporter)),
+            access: AccessConfig {
+                bootstrap_admin_token: Some(ADMIN_TOKEN.to_owned()),
+                ..Default::default()
+            },
+            tls: Default::default(),
         };
+        f(&mut config);
+        let tls = config.tls.wanted(&addr);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -124,17 +166,16 @@ impl Server {
                 }
             });
         });
-        let url = format!("http://{addr}");
+        let url = if tls {
+            format!("https://{addr}")
+        } else {
+            format!("http://{addr}")
+        };
+        let ca_path = dir.path().join("tls").join("ca.crt");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
-            if let Ok(mut s) = std::net::TcpStream::connect(addr) {
-                use std::io::{Read, Write};
-                let _ = s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n");
-                let mut buf = String::new();
-                let _ = s.read_to_string(&mut buf);
-                if buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200") {
-                    break;
-                }
+            if ready(addr, tls.then_some(ca_path.as_path())) {
+                break;
             }
             if handle.is_finished() {
                 match handle.join() {
@@ -148,18 +189,85 @@ impl Server {
             );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
+        let ca_pem = tls.then(|| std::fs::read_to_string(&ca_path).unwrap());
         Server {
             url,
+            ca_pem,
             dir,
             stop: Some(stop),
             handle: Some(handle),
         }
     }
 
+    /// A client that sends the admin token and trusts this server's CA.
+    pub fn client(&self) -> reqwest::Client {
+        self.client_with_token(Some(ADMIN_TOKEN))
+    }
+
+    /// A client that trusts this server's CA and sends `token` (if any).
+    pub fn client_with_token(&self, token: Option<&str>) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(t) = token {
+            headers.insert(
+                reqwest::header::AUTHORIZATION,
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {t}")).unwrap(),
+            );
+        }
+        let mut b = reqwest::Client::builder().default_headers(headers);
+        if let Some(pem) = &self.ca_pem {
+            b = b.tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()]);
+        }
+        b.build().unwrap()
+    }
+
     /// Path of the admin kubeconfig.
     pub fn kubeconfig(&self) -> PathBuf {
         self.dir.path().join("admin.kubeconfig")
     }
+}
+
+/// Whether the server on `addr` answers `GET /readyz` with 200 (over TLS trusting the CA in
+/// `ca`, once the server has written it).
+fn ready(addr: SocketAddr, ca: Option<&std::path::Path>) -> bool {
+    let Some(ca) = ca else {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+            return false;
+        };
+        let _ = s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n");
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+        return buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200");
+    };
+    let Ok(pem) = std::fs::read(ca) else {
+        return false;
+    };
+    let Ok(cert) = reqwest::Certificate::from_pem(&pem) else {
+        return false;
+    };
+    let url = format!("https://{addr}/readyz");
+    // A thread of its own: the caller may be inside a runtime already.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let Ok(c) = reqwest::Client::builder()
+                    .tls_certs_only([cert])
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                else {
+                    return false;
+                };
+                c.get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            })
+    })
+    .join()
+    .unwrap_or(false)
 }
 
 /// Controller settings for tests: a 1 s scheduled-import interval, no per-minute cap, a 2 s

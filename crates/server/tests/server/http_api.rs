@@ -10,7 +10,7 @@ use crate::harness::Server;
 const IS: &str = "/apis/image.openshift.io/v1/namespaces/default/imagestreams";
 
 fn client() -> Client {
-    Client::new()
+    crate::harness::admin_client()
 }
 
 async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {

@@ -226,7 +226,8 @@ async fn s10_1_validation_and_preconditions() {
     assert_eq!(code, StatusCode::CREATED, "{out}");
 }
 
-/// §3.6: registries outside the allow-list are refused with Forbidden field errors.
+/// §3.6: registries outside the allow-list are refused with Forbidden field errors, except for
+/// callers who may create images cluster-wide (§10.1: the admin).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_6_allowed_registries() {
     let allow = RegistryAllowList {
@@ -240,13 +241,33 @@ async fn s3_6_allowed_registries() {
         allow,
         ..Default::default()
     });
-    let c = client();
+    let admin = client();
     let url = format!("{}{NS}/imagestreamimports", s.url);
-    let (code, e) = send(c.post(&url).json(&isi(
+    // An editor of the namespace (the `default` service account with `edit`).
+    let (code, out) = send(
+        admin
+            .post(format!(
+                "{}/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                s.url
+            ))
+            .json(&crate::rbac::binding(
+                "RoleBinding",
+                "editors",
+                Some("default"),
+                "edit",
+                json!([{"kind": "ServiceAccount", "name": "default", "namespace": "default"}]),
+            )),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+    let c = s.client_with_token(Some(
+        &crate::rbac::sa_token(&s, &admin, "default", "default").await,
+    ));
+    let two = isi(
         "app",
         json!([from("quay.io/org/app:1"), from("ghcr.io/x/y:1")]),
-    )))
-    .await;
+    );
+    let (code, e) = send(c.post(&url).json(&two)).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(
         e["message"],
@@ -257,6 +278,8 @@ async fn s3_6_allowed_registries() {
             .json(&isi("app", json!([from("quay.io/org/app:1")]))),
     )
     .await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+    let (code, out) = send(admin.post(&url).json(&two)).await;
     assert_eq!(code, StatusCode::CREATED, "{out}");
 }
 

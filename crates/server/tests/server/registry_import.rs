@@ -946,8 +946,12 @@ async fn s11_5_kubectl_created_secret() {
         return;
     };
     let digest = reg.push("ns/app", "v1", "kubectl v1\n", Some("bob:pa55word"));
-    let s = Server::start_with_registry_importer();
-    let c = client();
+    // kubectl sends its token over HTTPS only.
+    let s = Server::start_custom(tempfile::tempdir().unwrap(), |c| {
+        c.importer = None;
+        c.tls.enabled = true;
+    });
+    let c = s.client();
     let from = format!("{}/ns/app:v1", reg.host);
 
     let out = import(&c, &s, &isi("app", false, json!([insecure(&from, "v1")]))).await;

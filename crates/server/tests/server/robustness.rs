@@ -121,6 +121,17 @@ async fn exchange(addr: &str, req: &Req) -> Result<Answer, String> {
     if !explicit_length {
         head.extend_from_slice(format!("Content-Length: {}\r\n", req.body.len()).as_bytes());
     }
+    // The corpus is about malformed requests, not authentication: send the admin token
+    // unless the request brings its own Authorization header.
+    if !req
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+    {
+        head.extend_from_slice(
+            format!("Authorization: Bearer {}\r\n", crate::harness::ADMIN_TOKEN).as_bytes(),
+        );
+    }
     for (n, v) in &req.headers {
         head.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
     }

@@ -35,9 +35,9 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
     )
 }
 
-/// A client.
+/// A client that authenticates as the admin.
 pub(crate) fn client() -> Client {
-    Client::new()
+    crate::harness::admin_client()
 }
 
 /// A merge-patch request.
@@ -320,6 +320,11 @@ pub(crate) async fn custom_server(
     }
     let service = Arc::new(service);
     service.ensure_namespace("default").await.unwrap();
+    let admin = tagplane_server::serve::admin_user();
+    service
+        .store_token(crate::harness::ADMIN_TOKEN, &admin, None, None)
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = tagplane_server::http::router(service);

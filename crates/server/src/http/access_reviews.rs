@@ -1,0 +1,240 @@
+//! `authorization.k8s.io/v1` SelfSubjectAccessReview and SubjectAccessReview: ask the RBAC
+//! authorizer whether the caller (or a named user and groups) may do something; what
+//! `kubectl auth can-i` and `tagplane auth can-i` send. SelfSubjectRulesReview lists the
+//! caller's rules in a namespace (`kubectl auth can-i --list`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
+use k8s_openapi::api::authorization::v1::{
+    NonResourceAttributes, NonResourceRule, ResourceAttributes, ResourceRule,
+    SelfSubjectAccessReview, SelfSubjectRulesReview, SubjectAccessReview,
+    SubjectAccessReviewStatus, SubjectRulesReviewStatus,
+};
+use tagplane_api::validation::FieldError;
+
+use super::BodyKind;
+use super::prelude::*;
+use crate::auth::UserInfo;
+use crate::auth::attributes::Attributes;
+use crate::auth::authz::current_caller;
+
+const GROUP: &str = "authorization.k8s.io";
+
+impl BodyKind for SelfSubjectAccessReview {
+    const API_VERSION: &'static str = "authorization.k8s.io/v1";
+    const KIND: &'static str = "SelfSubjectAccessReview";
+}
+
+impl BodyKind for SelfSubjectRulesReview {
+    const API_VERSION: &'static str = "authorization.k8s.io/v1";
+    const KIND: &'static str = "SelfSubjectRulesReview";
+}
+
+impl BodyKind for SubjectAccessReview {
+    const API_VERSION: &'static str = "authorization.k8s.io/v1";
+    const KIND: &'static str = "SubjectAccessReview";
+}
+
+/// Routes of the two reviews.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            post(self_review),
+        )
+        .route(
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            post(subject_review),
+        )
+        .route(
+            "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+            post(rules_review),
+        )
+}
+
+/// The attributes a review asks about; 422 unless exactly one kind of attributes is given.
+fn review_attributes(
+    kind: &str,
+    resource: Option<&ResourceAttributes>,
+    non_resource: Option<&NonResourceAttributes>,
+) -> ApiResult<Attributes> {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    match (resource, non_resource) {
+        (Some(r), None) => {
+            let mut a = Attributes::resource(
+                &s(&r.verb),
+                &s(&r.group),
+                &s(&r.resource),
+                &s(&r.subresource),
+                &s(&r.namespace),
+                &s(&r.name),
+            );
+            a.version = s(&r.version);
+            Ok(a)
+        }
+        (None, Some(n)) => Ok(Attributes {
+            verb: s(&n.verb),
+            resource_request: false,
+            path: s(&n.path),
+            ..Default::default()
+        }),
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            GROUP,
+            kind,
+            "",
+            &[FieldError::invalid(
+                "spec.nonResourceAttributes",
+                "",
+                "cannot be specified in combination with resourceAttributes",
+            )],
+        )),
+        (None, None) => Err(ApiError::invalid(
+            GROUP,
+            kind,
+            "",
+            &[FieldError::new(
+                tagplane_api::validation::ErrorType::Invalid,
+                "spec.resourceAttributes",
+                tagplane_api::validation::BadValue::Literal("null".into()),
+                "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+            )],
+        )),
+    }
+}
+
+fn status_of(d: crate::auth::authz::Decision) -> SubjectAccessReviewStatus {
+    SubjectAccessReviewStatus {
+        allowed: d.allowed,
+        denied: None,
+        evaluation_error: None,
+        reason: (!d.reason.is_empty()).then_some(d.reason),
+    }
+}
+
+fn caller() -> Arc<UserInfo> {
+    current_caller().unwrap_or_else(|| Arc::new(UserInfo::anonymous()))
+}
+
+async fn self_review(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let (_, decoded) = decode_write::<SelfSubjectAccessReview>(&q, &headers, body)?;
+        let mut review = decoded.value;
+        let a = review_attributes(
+            "SelfSubjectAccessReview",
+            review.spec.resource_attributes.as_ref(),
+            review.spec.non_resource_attributes.as_ref(),
+        )?;
+        let d = st.service.authorize(&caller(), &a).await?;
+        review.status = Some(status_of(d));
+        review.metadata.creation_timestamp = None;
+        Ok::<_, ApiError>(json_response(
+            StatusCode::CREATED,
+            &review,
+            &decoded.warnings,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn subject_review(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let (_, decoded) = decode_write::<SubjectAccessReview>(&q, &headers, body)?;
+        let mut review = decoded.value;
+        let spec = &review.spec;
+        let user = UserInfo {
+            name: spec.user.clone().unwrap_or_default(),
+            uid: spec.uid.clone().unwrap_or_default(),
+            groups: spec.groups.clone().unwrap_or_default(),
+        };
+        if user.name.is_empty() && user.groups.is_empty() {
+            return Err(ApiError::invalid(
+                GROUP,
+                "SubjectAccessReview",
+                "",
+                &[FieldError::invalid(
+                    "spec.user",
+                    "",
+                    "at least one of user or group must be specified",
+                )],
+            ));
+        }
+        let a = review_attributes(
+            "SubjectAccessReview",
+            spec.resource_attributes.as_ref(),
+            spec.non_resource_attributes.as_ref(),
+        )?;
+        let d = st.service.authorize(&user, &a).await?;
+        review.status = Some(status_of(d));
+        Ok::<_, ApiError>(json_response(
+            StatusCode::CREATED,
+            &review,
+            &decoded.warnings,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `kubectl auth can-i --list`: every rule that applies to the caller in a namespace.
+async fn rules_review(
+    State(st): State<AppState>,
+    Query(q): Query<CommonQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let (_, decoded) = decode_write::<SelfSubjectRulesReview>(&q, &headers, body)?;
+        let mut review = decoded.value;
+        let ns = review.spec.namespace.clone().unwrap_or_default();
+        if ns.is_empty() {
+            return Err(ApiError::invalid(
+                GROUP,
+                "SelfSubjectRulesReview",
+                "",
+                &[FieldError::required("spec.namespace", "")],
+            ));
+        }
+        let snapshot = st.service.rbac.snapshot(&st.service.objects).await?;
+        let (rules, errors) = snapshot.rules_for(&caller(), &ns);
+        let mut status = SubjectRulesReviewStatus {
+            incomplete: !errors.is_empty(),
+            evaluation_error: (!errors.is_empty()).then(|| errors.join(", ")),
+            ..Default::default()
+        };
+        for r in rules {
+            match r.non_resource_urls.filter(|u| !u.is_empty()) {
+                Some(urls) => status.non_resource_rules.push(NonResourceRule {
+                    non_resource_urls: Some(urls),
+                    verbs: r.verbs,
+                }),
+                None => status.resource_rules.push(ResourceRule {
+                    api_groups: r.api_groups,
+                    resource_names: r.resource_names,
+                    resources: r.resources,
+                    verbs: r.verbs,
+                }),
+            }
+        }
+        review.status = Some(status);
+        Ok::<_, ApiError>(json_response(
+            StatusCode::CREATED,
+            &review,
+            &decoded.warnings,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
