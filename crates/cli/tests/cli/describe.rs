@@ -43,7 +43,7 @@ fn describe_is_with_two_tags_and_istag_isimage_image() {
          Created:\t\t<T> ago\n\
          Labels:\t\t\t<none>\n\
          Annotations:\t\topenshift.io/image.dockerRepositoryCheck=<TIME>\n\
-         Image Repository:\t<none>\n\
+         Image Repository:\t{h}/library/python\n\
          Image Lookup:\t\tlocal=false\n\
          Unique Images:\t\t2\n\
          Tags:\t\t\t3\n\

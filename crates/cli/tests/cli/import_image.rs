@@ -98,8 +98,23 @@ fn confirm_all_imports_every_tag() {
         "{text}"
     );
 
-    // --all again without --from uses spec.dockerImageRepository.
-    s.run(&["import-image", "python", "--all"]).ok();
+    // The repository import recorded its source (§A2: the stream gets
+    // spec.dockerImageRepository), so --all again without --from re-imports that repository;
+    // --insecure again because the registry speaks plain HTTP and the flag is not stored.
+    let again = s.run(&["import-image", "python", "--all", "--insecure"]);
+    assert!(
+        again
+            .ok()
+            .starts_with("imagestream.image.openshift.io/python imported\n"),
+        "{again:?}"
+    );
+    let stream = s.run(&[
+        "get",
+        "is/python",
+        "-o",
+        "jsonpath={.spec.dockerImageRepository}",
+    ]);
+    assert_eq!(stream.ok(), from);
 }
 
 #[test]
