@@ -443,6 +443,7 @@ fn bench_api() -> Result<()> {
     let child = Command::new(root().join("target/release/tagplane"))
         .args([
             "serve",
+            "--plain-http",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--data-dir",
@@ -664,6 +665,7 @@ fn bench_import_in(work: &Path) -> Result<()> {
     let child = Command::new(root().join("target/release/tagplane"))
         .args([
             "serve",
+            "--plain-http",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--registry-requests-per-second",

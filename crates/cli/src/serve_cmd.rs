@@ -82,9 +82,13 @@ pub struct ServeArgs {
     /// Lifetime of the tokens `POST /auth/login` issues, e.g. `24h`, `30m`.
     #[arg(long, default_value = "24h", value_parser = parse_interval)]
     pub token_ttl: Duration,
-    /// Serve HTTPS on a loopback listener too (non-loopback listeners always do).
-    #[arg(long)]
+    /// Serve HTTPS (the default; accepted for scripts that pass it).
+    #[arg(long, conflicts_with = "plain_http")]
     pub tls: bool,
+    /// Serve plain HTTP instead of HTTPS; loopback listeners only. kubectl sends no bearer
+    /// token over plain HTTP, so this suits `tagplane`, curl and scripts, not kubectl.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub plain_http: bool,
     /// PEM certificate (chain) to serve; without it a CA and a serving certificate are
     /// generated into `<data-dir>/tls/` on first start.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -146,6 +150,12 @@ async fn shutdown_signal() {
 }
 
 pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.plain_http && !args.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--plain-http is only allowed on a loopback --listen address (got {}); drop it to serve HTTPS",
+            args.listen
+        );
+    }
     let hosts = tagplane_server::service::registry_hostnames(
         args.registry_hostname.clone(),
         args.public_registry_hostname.clone(),
@@ -211,7 +221,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             audit_log: args.audit_log.clone(),
         },
         tls: tagplane_server::auth::tls::TlsConfig {
-            enabled: args.tls,
+            enabled: args.tls || !args.plain_http,
             cert: args.tls_cert.clone(),
             key: args.tls_key.clone(),
             sans: args.tls_sans.clone(),

@@ -91,9 +91,12 @@ impl Server {
         let work = tempfile::tempdir().unwrap();
         let addr = format!("127.0.0.1:{}", free_port());
         let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
+        // `serve` speaks HTTPS by default; most tests use plain HTTP on loopback.
         let tls = extra.contains(&"--tls");
+        let plain: &[&str] = if tls { &[] } else { &["--plain-http"] };
         let child = Command::new(serve_bin())
             .arg("serve")
+            .args(plain)
             .arg("--listen")
             .arg(&addr)
             .arg("--data-dir")
