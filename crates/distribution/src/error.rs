@@ -145,6 +145,10 @@ pub enum DistributionError {
     /// The client configuration is unusable (for example a CA bundle that is not PEM).
     #[error("invalid registry client configuration: {0}")]
     Config(String),
+    /// Every pull source (mirrors, then the source) failed; one entry per source, in the order
+    /// tried, as `<reference>: <error>` (spec §11.2: an aggregate is an InternalError).
+    #[error("[{}]", .0.join(", "))]
+    AllSourcesFailed(Vec<String>),
 }
 
 fn rate_limited_message(registry: &str, retry_after: &Option<Duration>) -> String {

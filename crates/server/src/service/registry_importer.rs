@@ -14,9 +14,10 @@ use tagplane_api::meta::Status;
 use tagplane_api::reference::ImageReference;
 use tagplane_core::import::{DEFAULT_BULK_LIMIT, select_bulk_tags};
 use tagplane_core::manifest::{go_arch, go_os, is_manifest_list_type};
+pub use tagplane_core::registries::RegistrySources;
 use tagplane_distribution::{
     DistributionError, FetchOptions, FetchedImage, ImportMode, Keyring, RegistryClient, Repository,
-    fetch_image, pull_spec, status_reference,
+    fetch_image_from, first_success, pull_spec, status_reference,
 };
 
 use crate::objects::Clock;
@@ -30,6 +31,8 @@ pub const MAX_CONCURRENT_FETCHES: usize = 8;
 #[derive(Clone, Debug)]
 pub struct RegistryImporter {
     client: RegistryClient,
+    /// Mirrors, blocked and insecure registries (§11.2).
+    sources: std::sync::Arc<RegistrySources>,
     bulk_limit: i64,
     host_arch: String,
     host_os: String,
@@ -182,6 +185,7 @@ impl RegistryImporter {
     pub fn new(client: RegistryClient, bulk_limit: i64) -> Self {
         RegistryImporter {
             client,
+            sources: std::sync::Arc::new(RegistrySources::new()),
             bulk_limit,
             host_arch: go_arch(std::env::consts::ARCH).to_owned(),
             host_os: go_os(std::env::consts::OS).to_owned(),
@@ -191,6 +195,13 @@ impl RegistryImporter {
     /// An importer with default client settings and the default bulk limit (50).
     pub fn with_defaults() -> Result<Self, DistributionError> {
         Ok(Self::new(RegistryClient::new()?, DEFAULT_BULK_LIMIT))
+    }
+
+    /// Pull through the mirrors and honour the blocked and insecure registries of `sources`
+    /// (§11.2).
+    pub fn with_sources(mut self, sources: RegistrySources) -> Self {
+        self.sources = std::sync::Arc::new(sources);
+        self
     }
 
     /// Use `arch`/`os` (Go naming) as the default platform preference of Legacy list imports.
@@ -315,7 +326,10 @@ impl RegistryImporter {
                             manifests: Vec::new(),
                         });
                     }
-                    let r = fetch_image(&self.client, keyring, &job.reference, &options).await;
+                    let sources = self.sources.pull_sources(&job.reference, job.key.insecure);
+                    let r =
+                        fetch_image_from(&self.client, keyring, &job.reference, &sources, &options)
+                            .await;
                     if let Err(e) = &r {
                         tracing::debug!(reference = %job.key.reference, error = %e, "import failed");
                     }
@@ -392,16 +406,23 @@ impl RegistryImporter {
         if job.key.mode != ImportMode::Legacy {
             return None;
         }
-        let repo = Repository::for_reference(&job.reference, keyring)
-            .ok()?
-            .with_insecure(job.key.insecure);
         let defaulted = job.reference.docker_client_defaults();
         let wanted = if defaulted.id.is_empty() {
             defaulted.tag
         } else {
             defaulted.id
         };
-        let head = match self.client.head_manifest(&repo, &wanted).await {
+        let sources = self.sources.pull_sources(&job.reference, job.key.insecure);
+        let head = first_success(&sources, |source| {
+            let wanted = wanted.clone();
+            async move {
+                let repo = Repository::for_reference(&source.reference, keyring)?
+                    .with_insecure(source.insecure);
+                self.client.head_manifest(&repo, &wanted).await
+            }
+        })
+        .await;
+        let head = match head {
             Ok(Some(head)) => head,
             Ok(None) => return None,
             Err(e) => {
@@ -428,14 +449,14 @@ impl RegistryImporter {
         let name = &spec.from.name;
         let base = ImageReference::parse(name).map_err(|_| invalid_name(name))?;
         let insecure = spec.import_policy.insecure;
-        let repo = Repository::for_reference(&base, keyring)
-            .map_err(|e| e.to_k8s_status(&status_reference(&base)))?
-            .with_insecure(insecure);
-        let tags = self
-            .client
-            .list_tags(&repo)
-            .await
-            .map_err(|e| e.to_k8s_status(&status_reference(&base)))?;
+        let sources = self.sources.pull_sources(&base, insecure);
+        let tags = first_success(&sources, |source| async move {
+            let repo = Repository::for_reference(&source.reference, keyring)?
+                .with_insecure(source.insecure);
+            self.client.list_tags(&repo).await
+        })
+        .await
+        .map_err(|e| e.to_k8s_status(&status_reference(&base)))?;
         let (selected, additional) = select_bulk_tags(&tags, self.bulk_limit);
         let mode = import_mode(&spec.import_policy);
         let planned = selected

@@ -998,3 +998,140 @@ async fn s11_5_kubectl_created_secret() {
     let stream = get_stream(&c, &s.url, "app").await;
     assert_eq!(history(&stream, "v1"), [digest]);
 }
+
+/// A server whose ImageStreamImports go through `importer` (no controllers).
+fn server_with_importer(
+    importer: tagplane_server::service::registry_importer::RegistryImporter,
+) -> Server {
+    Server::start_with_importer(
+        tempfile::tempdir().unwrap(),
+        tagplane_server::service::ServiceConfig::default(),
+        crate::harness::test_controllers(false),
+        Some(std::sync::Arc::new(importer)),
+    )
+}
+
+/// How many requests of any kind the registry's access log shows.
+fn all_requests(reg: &Registry) -> usize {
+    reg.log()
+        .lines()
+        .filter(|l| l.contains("HTTP/1.1\""))
+        .count()
+}
+
+/// §11.2 with two real registries and a third one blocked, configured as `tagplane serve
+/// --registry-mirror SRC=MIRROR --insecure-registry … --blocked-registry …` would:
+/// (a) with the source stopped, the import succeeds through the mirror and the stream and the
+/// Image name the *source* (§10.5: the reference in the user's spelling), without the request
+/// asking for insecure access (the registries are listed as insecure); (b) a tag neither has
+/// fails with the aggregate of both failures as an InternalError; (c) a blocked registry
+/// yields Forbidden "forbidden: registry <host> blocked" on the tag and receives no request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_2_mirrors_and_blocked_registries() {
+    use tagplane_server::service::registry_importer::{RegistryImporter, RegistrySources};
+    let Some(mut source) = Registry::start(None) else {
+        return;
+    };
+    let Some(mirror) = Registry::start(None) else {
+        return;
+    };
+    let Some(blocked) = Registry::start(None) else {
+        return;
+    };
+    let digest = mirror.push("ns/app", "v1", "from the mirror\n", None);
+    blocked.push("ns/app", "v1", "blocked\n", None);
+    source.stop();
+
+    let mut sources = RegistrySources::new();
+    let (src, mir) =
+        RegistrySources::parse_mirror_flag(&format!("{}={}", source.host, mirror.host)).unwrap();
+    sources.add_mirror(&src, &mir).unwrap();
+    sources.add_insecure(&source.host).unwrap();
+    sources.add_insecure(&mirror.host).unwrap();
+    sources.block(&blocked.host).unwrap();
+    let importer = RegistryImporter::new(tagplane_distribution::RegistryClient::new().unwrap(), 50)
+        .with_sources(sources);
+    let s = server_with_importer(importer);
+    let c = client();
+    let spec = |from: &str, to: &str| json!({"from": {"kind": "DockerImage", "name": from}, "to": {"name": to}});
+
+    // (a) Through the mirror; no `importPolicy.insecure` in the request.
+    let from = format!("{}/ns/app:v1", source.host);
+    let gets = mirror.manifest_requests("GET", "ns/app");
+    let out = import(&c, &s, &isi("app", true, json!([spec(&from, "v1")]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+    let want_ref = format!("{}/ns/app@{digest}", source.host);
+    assert_eq!(st["image"]["dockerImageReference"], want_ref.as_str());
+    assert!(
+        mirror.manifest_requests("GET", "ns/app") > gets,
+        "the mirror served it"
+    );
+    let stream = get_stream(&c, &s.url, "app").await;
+    let item = &status_tag(&stream, "v1").expect("status tag v1")["items"][0];
+    assert_eq!(item["dockerImageReference"], want_ref.as_str(), "{stream}");
+    assert_eq!(item["image"], digest.as_str());
+    assert_eq!(
+        spec_tag(&stream, "v1").unwrap()["from"]["name"],
+        from.as_str()
+    );
+    let (code, image) = send(c.get(format!(
+        "{}/apis/image.openshift.io/v1/images/{digest}",
+        s.url
+    )))
+    .await;
+    assert_eq!(code, StatusCode::OK, "{image}");
+    assert_eq!(image["dockerImageReference"], want_ref.as_str());
+
+    // (b) Missing on the mirror, source down: the aggregate of both, as an InternalError.
+    let missing = format!("{}/ns/app:nope", source.host);
+    let out = import(&c, &s, &isi("app", true, json!([spec(&missing, "nope")]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    assert_eq!(st["reason"], "InternalError", "{out}");
+    let msg = st["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with(&format!(
+            "Internal error occurred: {missing}: [{}/ns/app:nope: not found",
+            mirror.host
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!(", {missing}: ")), "{msg}");
+    let stream = get_stream(&c, &s.url, "app").await;
+    let cond = import_condition(&stream, "nope").expect("condition");
+    assert_eq!(cond["reason"], "InternalError");
+    assert_eq!(cond["message"], msg);
+
+    // (c) Blocked: Forbidden, and not a single request reaches the registry.
+    assert!(all_requests(&mirror) > 0, "the access log counts requests");
+    let before = all_requests(&blocked);
+    let from = format!("{}/ns/app:v1", blocked.host);
+    let mut req = spec(&from, "blocked");
+    req["importPolicy"] = json!({"insecure": true});
+    let out = import(&c, &s, &isi("app", true, json!([req]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    let msg = format!("forbidden: registry {} blocked", blocked.host);
+    assert_eq!(st["reason"], "Forbidden", "{out}");
+    assert_eq!(st["code"], 403);
+    assert_eq!(st["message"], msg.as_str());
+    let stream = get_stream(&c, &s.url, "app").await;
+    let cond = import_condition(&stream, "blocked").expect("condition");
+    assert_eq!(cond["status"], "False");
+    assert_eq!(cond["reason"], "Forbidden");
+    assert_eq!(cond["message"], msg.as_str());
+    // A repository import from it is refused the same way.
+    let mut body = isi("app", true, json!([]));
+    body["spec"]["repository"] = json!({"from": {"kind": "DockerImage", "name": format!("{}/ns/app", blocked.host)}, "importPolicy": {"insecure": true}});
+    let out = import(&c, &s, &body).await;
+    assert_eq!(
+        out["status"]["repository"]["status"]["reason"], "Forbidden",
+        "{out}"
+    );
+    assert_eq!(
+        all_requests(&blocked),
+        before,
+        "a blocked registry gets no request:\n{}",
+        blocked.log()
+    );
+}
