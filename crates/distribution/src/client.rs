@@ -31,7 +31,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::auth::{AuthKind, Challenge, TokenKey, TokenResponse, pull_scope, select_challenge};
-use crate::budget::{Budget, RateLimitInfo, parse_rate_limit, parse_retry_after};
+use crate::budget::{Budget, RateLimitInfo, parse_rate_limit, parse_retry_after, retry_after_429};
 use crate::error::DistributionError;
 use crate::keyring::{Credential, Keyring};
 
@@ -491,6 +491,23 @@ fn is_stale_connection(err: &reqwest::Error) -> bool {
     err.is_request() && !err.is_connect() && !err.is_timeout() && !err.is_redirect()
 }
 
+/// The error for a `429` from `state`'s registry, with its rate-limit headers described.
+fn rate_limited(
+    state: &RegistryState,
+    headers: &HeaderMap,
+    retry_after: Option<Duration>,
+) -> DistributionError {
+    let limit = parse_rate_limit(headers, SystemTime::now())
+        .or_else(|| lock(&state.rate_limit).clone())
+        .as_ref()
+        .and_then(RateLimitInfo::describe);
+    DistributionError::RateLimited {
+        registry: state.host.clone(),
+        retry_after,
+        limit,
+    }
+}
+
 /// Whether `name` is a plausible repository path (lower-case components of `[a-z0-9._-]`).
 fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
@@ -716,6 +733,9 @@ impl RegistryClient {
             return Err(DistributionError::RateLimited {
                 registry: state.host.clone(),
                 retry_after: Some(paused.0),
+                limit: lock(&state.rate_limit)
+                    .as_ref()
+                    .and_then(RateLimitInfo::describe),
             });
         }
         state
@@ -853,14 +873,11 @@ impl RegistryClient {
         let status = resp.status();
         let headers = resp.headers().clone();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = parse_retry_after(&headers, SystemTime::now());
+            let retry_after = retry_after_429(&headers, SystemTime::now());
             if let Some(wait) = retry_after {
                 state.budget.pause_until(Instant::now() + wait);
             }
-            return Err(DistributionError::RateLimited {
-                registry: state.host.clone(),
-                retry_after,
-            });
+            return Err(rate_limited(state, &headers, retry_after));
         }
         Ok((status, headers))
     }
@@ -1007,10 +1024,14 @@ impl RegistryClient {
                     })
                 }
             }
-            StatusCode::TOO_MANY_REQUESTS => Err(DistributionError::RateLimited {
-                registry: state.host.clone(),
-                retry_after: parse_retry_after(sent.resp.headers(), SystemTime::now()),
-            }),
+            StatusCode::TOO_MANY_REQUESTS => {
+                let headers = sent.resp.headers();
+                let retry_after = retry_after_429(headers, SystemTime::now());
+                if let Some(wait) = retry_after {
+                    state.budget.pause_until(Instant::now() + wait);
+                }
+                Err(rate_limited(state, headers, retry_after))
+            }
             _ => {
                 let body = self
                     .read_capped(sent, MAX_SMALL_BODY, "error body")
@@ -1129,7 +1150,7 @@ impl RegistryClient {
             self.record_rate_limit(state, resp.headers());
             match status {
                 StatusCode::TOO_MANY_REQUESTS => {
-                    let retry_after = parse_retry_after(resp.headers(), SystemTime::now());
+                    let retry_after = retry_after_429(resp.headers(), SystemTime::now());
                     let wait = retry_after
                         .unwrap_or_else(|| Duration::from_millis(500u64 << attempt.min(6)));
                     state.budget.pause_until(Instant::now() + wait);
@@ -1138,10 +1159,7 @@ impl RegistryClient {
                         attempt += 1;
                         continue;
                     }
-                    return Err(DistributionError::RateLimited {
-                        registry: state.host.clone(),
-                        retry_after,
-                    });
+                    return Err(rate_limited(state, resp.headers(), retry_after));
                 }
                 StatusCode::UNAUTHORIZED => {
                     let fresh = select_challenge(

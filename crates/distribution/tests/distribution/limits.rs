@@ -101,8 +101,9 @@ async fn long_retry_after_fails_fast_and_pauses_the_registry() {
         "{err:?}"
     );
     let (reason, code, message) = err.to_status(&status_reference(&reference));
-    assert_eq!((reason, code), ("InternalError", 500));
+    assert_eq!((reason, code), ("TooManyRequests", 429));
     assert!(message.contains("retry after 3600s"), "{message}");
+    assert!(message.contains(&fake.host), "{message}");
     assert_eq!(fake.hits(&Method::GET, "/v2/ns/app/manifests/"), 1);
 
     // Every caller sharing the client now backs off without contacting the registry.

@@ -1135,3 +1135,224 @@ async fn s11_2_mirrors_and_blocked_registries() {
         blocked.log()
     );
 }
+
+/// A rate-limiting HTTP proxy in front of a real registry (test fixture): while `limited` is
+/// set it answers every request `429` with `Retry-After` and `RateLimit-*` headers; otherwise
+/// it forwards the request to the registry and its answer back. Every request is logged with
+/// the time it arrived and the status it got.
+struct RateLimitProxy {
+    /// `127.0.0.1:PORT`.
+    host: String,
+    state: std::sync::Arc<ProxyState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+struct ProxyState {
+    upstream: String,
+    client: reqwest::Client,
+    limited: std::sync::atomic::AtomicBool,
+    retry_after_secs: u64,
+    log: std::sync::Mutex<Vec<(Instant, String, u16)>>,
+}
+
+async fn proxy_handler(
+    axum::extract::State(st): axum::extract::State<std::sync::Arc<ProxyState>>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let line = format!("{} {}", req.method(), req.uri());
+    let arrived = Instant::now();
+    if st.limited.load(std::sync::atomic::Ordering::SeqCst) {
+        st.log.lock().unwrap().push((arrived, line, 429));
+        let secs = st.retry_after_secs.to_string();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                ("Retry-After", secs.as_str()),
+                ("RateLimit-Limit", "10;w=60"),
+                ("RateLimit-Remaining", "0"),
+                ("RateLimit-Reset", secs.as_str()),
+            ],
+            "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"slow down\"}]}",
+        )
+            .into_response();
+    }
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let mut out = st.client.request(
+        req.method().clone(),
+        format!("http://{}{path}", st.upstream),
+    );
+    for name in ["accept", "authorization"] {
+        for v in req.headers().get_all(name) {
+            out = out.header(name, v.as_bytes());
+        }
+    }
+    let resp = match out.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            st.log.lock().unwrap().push((arrived, line, 502));
+            return (StatusCode::BAD_GATEWAY, e.to_string()).into_response();
+        }
+    };
+    let status = resp.status();
+    st.log
+        .lock()
+        .unwrap()
+        .push((arrived, line, status.as_u16()));
+    let mut builder = axum::http::Response::builder().status(status.as_u16());
+    for (name, value) in resp.headers() {
+        if name != "transfer-encoding" && name != "connection" {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let body = resp.bytes().await.unwrap_or_default();
+    builder.body(axum::body::Body::from(body)).unwrap()
+}
+
+impl RateLimitProxy {
+    async fn start(upstream: &str, retry_after_secs: u64) -> RateLimitProxy {
+        let state = std::sync::Arc::new(ProxyState {
+            upstream: upstream.to_owned(),
+            client: reqwest::Client::new(),
+            limited: std::sync::atomic::AtomicBool::new(false),
+            retry_after_secs,
+            log: std::sync::Mutex::new(Vec::new()),
+        });
+        let app = axum::Router::new()
+            .fallback(proxy_handler)
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        RateLimitProxy { host, state, task }
+    }
+
+    fn limit(&self, on: bool) {
+        self.state
+            .limited
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// (arrival, status) of every request so far.
+    fn requests(&self) -> Vec<(Instant, u16)> {
+        self.state
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(t, _, s)| (*t, *s))
+            .collect()
+    }
+
+    fn count(&self, status: u16) -> usize {
+        self.requests().iter().filter(|(_, s)| *s == status).count()
+    }
+}
+
+impl Drop for RateLimitProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Issue 5 "429 honoured and surfaced": a scheduled tag whose registry (a real one behind a
+/// rate-limiting proxy) answers `429 Retry-After: 3` with `RateLimit-*` headers gets an
+/// ImportSuccess=False condition with reason TooManyRequests naming the registry, the limit
+/// and the retry time; nothing reaches the registry again before the retry time; the scheduled
+/// controller holds the stream back until then, so repeated 429s leave the stream unwritten;
+/// once the registry lets requests through again the next check imports the image and clears
+/// the condition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s14_2_rate_limited_registry_surfaces_and_backs_off() {
+    use tagplane_server::service::registry_importer::RegistryImporter;
+    let Some(reg) = Registry::start(None) else {
+        return;
+    };
+    let digest = reg.push("ns/app", "v1", "rate limited\n", None);
+    const RETRY: u64 = 3;
+    let proxy = RateLimitProxy::start(&reg.host, RETRY).await;
+    proxy.limit(true);
+    // Fail fast on a 429 rather than sleeping through a Retry-After of more than 1 s.
+    let registry_client = tagplane_distribution::RegistryClient::builder()
+        .config(tagplane_distribution::ClientConfig {
+            max_retry_wait: Duration::from_secs(1),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let s = Server::start_with_importer(
+        tempfile::tempdir().unwrap(),
+        tagplane_server::service::ServiceConfig::default(),
+        crate::harness::test_controllers(true),
+        Some(std::sync::Arc::new(RegistryImporter::new(
+            registry_client,
+            50,
+        ))),
+    );
+    let c = client();
+    let from = format!("{}/ns/app:v1", proxy.host);
+    let body = json!({"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+        "metadata": {"name": "limited"},
+        "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": from},
+                           "importPolicy": {"scheduled": true, "insecure": true}}]}});
+    let (code, out) = send(c.post(format!("{}{NS}/imagestreams", s.url)).json(&body)).await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+
+    let (stream, cond) = eventually("a TooManyRequests condition", || async {
+        let st = get_stream(&c, &s.url, "limited").await;
+        import_condition(&st, "t").map(|cond| (st, cond))
+    })
+    .await;
+    assert_eq!(cond["status"], "False", "{stream}");
+    assert_eq!(cond["reason"], "TooManyRequests", "{stream}");
+    assert_eq!(
+        cond["message"],
+        format!(
+            "too many requests: registry {} is rate limiting requests for \"{from}\" (limit 10 \
+             per 60s, 0 remaining); retry after {RETRY}s",
+            proxy.host
+        )
+        .as_str()
+    );
+    assert!(history(&stream, "t").is_empty(), "{stream}");
+    let rv = stream["metadata"]["resourceVersion"].clone();
+
+    // Two more rate-limited checks: each comes only after the retry time, and an identical
+    // failure is not rewritten.
+    let first = proxy.count(429);
+    eventually("two more rate-limited checks", || async {
+        (proxy.count(429) >= first + 2).then_some(())
+    })
+    .await;
+    let requests = proxy.requests();
+    for pair in requests.windows(2) {
+        if pair[0].1 == 429 {
+            let gap = pair[1].0 - pair[0].0;
+            assert!(
+                gap >= Duration::from_secs(RETRY),
+                "a request {gap:?} after a 429 asking for {RETRY}s"
+            );
+        }
+    }
+    let now = get_stream(&c, &s.url, "limited").await;
+    assert_eq!(now["metadata"]["resourceVersion"], rv, "{now}");
+
+    // The registry lets requests through again: the next check imports and clears it.
+    proxy.limit(false);
+    let done = eventually("the import after the rate limit", || async {
+        let st = get_stream(&c, &s.url, "limited").await;
+        (history(&st, "t") == [digest.clone()]).then_some(st)
+    })
+    .await;
+    assert!(import_condition(&done, "t").is_none(), "{done}");
+    assert!(
+        reg.manifest_requests("GET", "ns/app") > 0,
+        "the registry served it"
+    );
+}
