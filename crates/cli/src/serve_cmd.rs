@@ -8,7 +8,9 @@ use clap::ValueEnum;
 use tagplane_server::controllers::{ControllerConfig, parse_interval};
 use tagplane_server::serve::{ServeConfig, StoreConfig};
 use tagplane_server::service::ServiceConfig;
-use tagplane_server::service::registry_importer::RegistrySources;
+use tagplane_server::service::registry_importer::{
+    ImporterOptions, RegistryImporter, RegistrySources,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum StoreKind {
@@ -182,31 +184,13 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         entries.extend(args.allowed_insecure_registries.iter().map(entry(true)));
         service.allow.entries = Some(entries);
     }
-    let mut ca_pem = Vec::new();
-    for path in &args.registry_cas {
-        let pem = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("--registry-ca {}: {e}", path.display()))?;
-        ca_pem.push(pem);
-    }
-    let client_config = tagplane_distribution::client::ClientConfig {
-        requests_per_second: args.registry_requests_per_second.max(0.0),
-        burst: (args.registry_requests_per_second * 2.0).clamp(1.0, f64::from(u32::MAX)) as u32,
-        max_concurrent_requests: args.registry_max_concurrent_requests.max(1),
-        ..Default::default()
-    };
-    let client = tagplane_distribution::RegistryClient::builder()
-        .config(client_config)
-        .default_settings(tagplane_distribution::client::RegistrySettings {
-            insecure: false,
-            ca_pem,
-        })
-        .build()
-        .map_err(|e| anyhow::anyhow!("registry client: {e}"))?;
-    let importer = tagplane_server::service::registry_importer::RegistryImporter::new(
-        client,
-        args.max_images_bulk_imported_per_repository,
-    )
-    .with_sources(registry_sources(&args)?);
+    let importer = RegistryImporter::from_options(&ImporterOptions {
+        ca_files: args.registry_cas.clone(),
+        requests_per_second: args.registry_requests_per_second,
+        max_concurrent_requests: args.registry_max_concurrent_requests,
+        bulk_limit: args.max_images_bulk_imported_per_repository,
+        sources: registry_sources(&args)?,
+    })?;
     let config = ServeConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),

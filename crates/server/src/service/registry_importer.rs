@@ -38,6 +38,52 @@ pub struct RegistryImporter {
     host_os: String,
 }
 
+/// How `tagplane serve` configures the registry importer (its `--registry-*` flags).
+#[derive(Clone, Debug)]
+pub struct ImporterOptions {
+    /// PEM files of extra CAs trusted for every registry (`--registry-ca`).
+    pub ca_files: Vec<std::path::PathBuf>,
+    /// Request budget per registry; 0 = unlimited (`--registry-requests-per-second`). The
+    /// burst is twice the rate.
+    pub requests_per_second: f64,
+    /// Requests in flight per registry (`--registry-max-concurrent-requests`).
+    pub max_concurrent_requests: usize,
+    /// Most tags per repository import, -1 = unlimited
+    /// (`--max-images-bulk-imported-per-repository`, §10.6).
+    pub bulk_limit: i64,
+    /// Mirrors, blocked and insecure registries (§11.2).
+    pub sources: RegistrySources,
+}
+
+impl Default for ImporterOptions {
+    fn default() -> Self {
+        let client = tagplane_distribution::ClientConfig::default();
+        ImporterOptions {
+            ca_files: Vec::new(),
+            requests_per_second: client.requests_per_second,
+            max_concurrent_requests: client.max_concurrent_requests,
+            bulk_limit: DEFAULT_BULK_LIMIT,
+            sources: RegistrySources::new(),
+        }
+    }
+}
+
+/// Why the importer cannot be built from its options.
+#[derive(Debug, thiserror::Error)]
+pub enum ImporterConfigError {
+    /// A `--registry-ca` file cannot be read.
+    #[error("--registry-ca {path}: {source}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// The registry client rejects the settings (for example a CA file that is not PEM).
+    #[error("registry client: {0}")]
+    Client(#[from] DistributionError),
+}
+
 /// One distinct fetch of a request (§10.2: identical requests are fetched once).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct FetchKey {
@@ -190,6 +236,34 @@ impl RegistryImporter {
             host_arch: go_arch(std::env::consts::ARCH).to_owned(),
             host_os: go_os(std::env::consts::OS).to_owned(),
         }
+    }
+
+    /// The importer `options` describe: CA files read now (and checked to be PEM), budgets
+    /// shared by all imports, mirrors and blocked/insecure registries.
+    pub fn from_options(options: &ImporterOptions) -> Result<Self, ImporterConfigError> {
+        let mut ca_pem = Vec::new();
+        for path in &options.ca_files {
+            let pem = std::fs::read(path).map_err(|source| ImporterConfigError::CaFile {
+                path: path.display().to_string(),
+                source,
+            })?;
+            ca_pem.push(pem);
+        }
+        let rate = options.requests_per_second.max(0.0);
+        let config = tagplane_distribution::ClientConfig {
+            requests_per_second: rate,
+            burst: (rate * 2.0).clamp(1.0, f64::from(u32::MAX)) as u32,
+            max_concurrent_requests: options.max_concurrent_requests.max(1),
+            ..Default::default()
+        };
+        let client = RegistryClient::builder()
+            .config(config)
+            .default_settings(tagplane_distribution::RegistrySettings {
+                insecure: false,
+                ca_pem,
+            })
+            .build()?;
+        Ok(Self::new(client, options.bulk_limit).with_sources(options.sources.clone()))
     }
 
     /// An importer with default client settings and the default bulk limit (50).

@@ -1356,3 +1356,170 @@ async fn s14_2_rate_limited_registry_surfaces_and_backs_off() {
         "the registry served it"
     );
 }
+
+/// The peers the shared registry fixture needs in `mode`, checked with the skip-or-fail rule.
+fn fixture_peers(test: &str, mode: tagplane_testsupport::registry::Mode) -> bool {
+    use tagplane_testsupport::registry::Mode;
+    let mut peers = vec!["docker-registry", "skopeo", "umoci"];
+    if mode == Mode::Tls {
+        peers.push("openssl");
+    }
+    tagplane_testsupport::peers::available(test, &peers)
+}
+
+/// A shared-fixture registry in `mode` holding one umoci-built image at `repo:v1`; returns
+/// it with the image's manifest digest.
+fn fixture_registry(
+    mode: tagplane_testsupport::registry::Mode,
+    repo: &str,
+    content: &str,
+) -> (tagplane_testsupport::registry::Registry, String) {
+    let reg = tagplane_testsupport::registry::Registry::start(mode);
+    let layout = tagplane_testsupport::images::Layout::new();
+    let digest = layout.image("v1", content, "amd64", "linux");
+    reg.push(&layout, "v1", &format!("{repo}:v1"));
+    (reg, digest)
+}
+
+/// §11.3 trust at the server level: a docker-registry serving TLS with a certificate from a
+/// self-signed test CA is imported *securely* once the CA is given as `--registry-ca` (the
+/// same `ImporterOptions` `tagplane serve` builds from its flags); without the CA the
+/// certificate is refused (InternalError naming the certificate problem) unless the import
+/// asks for `insecure`; an unreadable CA file is refused at start-up, naming the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_3_tls_registry_with_registry_ca() {
+    use tagplane_server::service::registry_importer::{ImporterOptions, RegistryImporter};
+    use tagplane_testsupport::registry::Mode;
+    if !fixture_peers("s11_3_tls_registry_with_registry_ca", Mode::Tls) {
+        return;
+    }
+    let (reg, digest) = fixture_registry(Mode::Tls, "ns/app", "tls v1\n");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("registry-ca.pem");
+    std::fs::write(&ca_file, reg.ca_pem.as_ref().expect("TLS mode has a CA")).unwrap();
+    let importer = RegistryImporter::from_options(&ImporterOptions {
+        ca_files: vec![ca_file],
+        ..Default::default()
+    })
+    .unwrap();
+    let s = server_with_importer(importer);
+    let c = client();
+    let from = format!("{}/ns/app:v1", reg.host);
+    let secure = json!({"from": {"kind": "DockerImage", "name": from}, "to": {"name": "v1"}});
+
+    let out = import(&c, &s, &isi("app", true, json!([secure.clone()]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+    let stream = get_stream(&c, &s.url, "app").await;
+    assert_eq!(history(&stream, "v1"), std::slice::from_ref(&digest));
+    assert_eq!(
+        status_tag(&stream, "v1").unwrap()["items"][0]["dockerImageReference"],
+        format!("{}/ns/app@{digest}", reg.host).as_str()
+    );
+    assert!(
+        spec_tag(&stream, "v1").unwrap()["importPolicy"]
+            .get("insecure")
+            .is_none_or(|v| v == false),
+        "{stream}"
+    );
+
+    // Without the CA: refused, unless the import is insecure.
+    let plain = Server::start_with_registry_importer();
+    let out = import(&c, &plain, &isi("app", false, json!([secure]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    assert_eq!(st["reason"], "InternalError", "{out}");
+    let msg = st["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with(&format!("Internal error occurred: {from}: "))
+            && msg.to_ascii_lowercase().contains("certificate"),
+        "{msg}"
+    );
+    let out = import(
+        &c,
+        &plain,
+        &isi("app", false, json!([insecure(&from, "v1")])),
+    )
+    .await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+
+    let missing = dir.path().join("absent.pem");
+    let err = RegistryImporter::from_options(&ImporterOptions {
+        ca_files: vec![missing.clone()],
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("--registry-ca {}: ", missing.display())),
+        "{err}"
+    );
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    assert!(
+        RegistryImporter::from_options(&ImporterOptions {
+            ca_files: vec![not_pem],
+            ..Default::default()
+        })
+        .is_err()
+    );
+}
+
+/// §11.5 with Bearer tokens at the server level: a docker-registry in `auth.token` mode whose
+/// token server (the shared Rust fixture) gives anonymous callers nothing on `private/…`.
+/// Without a secret the import is Unauthorized; with a dockerconfigjson pull secret the
+/// server obtains an authenticated token and imports; with a wrong password the answer is
+/// "incorrect username or password" (the §10.3 anonymous retry is refused too, so the
+/// first-attempt status is kept) and the earlier history is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_5_bearer_token_registry_with_pull_secret() {
+    use tagplane_testsupport::registry::{Mode, PASSWORD, USER};
+    if !fixture_peers("s11_5_bearer_token_registry_with_pull_secret", Mode::Token) {
+        return;
+    }
+    let (reg, digest) = fixture_registry(Mode::Token, "private/app", "bearer v1\n");
+    let token = reg.token.as_ref().expect("token mode has a token server");
+    let s = Server::start_with_registry_importer();
+    let c = client();
+    let from = format!("{}/private/app:v1", reg.host);
+
+    let out = import(&c, &s, &isi("app", false, json!([insecure(&from, "v1")]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    assert_eq!(st["reason"], "Unauthorized", "{out}");
+    assert_eq!(
+        st["message"],
+        format!("you may not have access to the container image \"{from}\"").as_str()
+    );
+
+    put_pull_secret(&c, &s, &reg.host, USER, PASSWORD).await;
+    let before = token.authenticated_requests();
+    let out = import(&c, &s, &isi("app", true, json!([insecure(&from, "v1")]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+    assert!(
+        token.authenticated_requests() > before,
+        "the token came from the pull secret's credentials"
+    );
+    let stream = get_stream(&c, &s.url, "app").await;
+    assert_eq!(history(&stream, "v1"), std::slice::from_ref(&digest));
+
+    put_pull_secret(&c, &s, &reg.host, USER, "wrong").await;
+    let out = import(&c, &s, &isi("app", true, json!([insecure(&from, "again")]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    assert_eq!(st["reason"], "Unauthorized", "{out}");
+    assert_eq!(
+        st["message"],
+        format!("incorrect username or password for image \"{from}\"").as_str()
+    );
+    assert!(
+        !out.to_string().contains("wrong"),
+        "no secret in the answer"
+    );
+    let stream = get_stream(&c, &s.url, "app").await;
+    assert_eq!(history(&stream, "v1"), [digest]);
+    let cond = import_condition(&stream, "again").expect("condition");
+    assert_eq!(cond["reason"], "Unauthorized");
+}
