@@ -380,7 +380,8 @@ impl RegistryImporter {
         let now = crate::objects::SystemClock.now().0;
         let fetches: Vec<_> = jobs
             .iter()
-            .map(|job| {
+            .enumerate()
+            .map(|(n, job)| {
                 let options = FetchOptions {
                     import_mode: job.key.mode,
                     prefer_arch: job.key.prefer_arch.clone(),
@@ -393,12 +394,13 @@ impl RegistryImporter {
                 let keyring = &keyring;
                 async move {
                     if let Some(image) = self.unchanged(keyring, job).await {
-                        return Ok(FetchedImage {
+                        let fetched = FetchedImage {
                             resolved_digest: image.metadata.name.clone().unwrap_or_default(),
                             resolved_media_type: String::new(),
                             image,
                             manifests: Vec::new(),
-                        });
+                        };
+                        return (n, Ok(fetched));
                     }
                     let sources = self.sources.pull_sources(&job.reference, job.key.insecure);
                     let r =
@@ -407,14 +409,29 @@ impl RegistryImporter {
                     if let Err(e) = &r {
                         tracing::debug!(reference = %job.key.reference, error = %e, "import failed");
                     }
-                    r
+                    (n, r)
                 }
             })
             .collect();
-        let results: Vec<Result<FetchedImage, DistributionError>> = futures::stream::iter(fetches)
-            .buffered(MAX_CONCURRENT_FETCHES)
-            .collect()
-            .await;
+        // Unordered, so a slow fetch does not hold back the start of the next ones (`buffered`
+        // counts finished-but-undelivered fetches against the limit); put back in job order.
+        let mut slots: Vec<Option<Result<FetchedImage, DistributionError>>> =
+            (0..fetches.len()).map(|_| None).collect();
+        let mut done = futures::stream::iter(fetches).buffer_unordered(MAX_CONCURRENT_FETCHES);
+        while let Some((n, result)) = done.next().await {
+            slots[n] = Some(result);
+        }
+        drop(done);
+        let results: Vec<Result<FetchedImage, DistributionError>> = slots
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(DistributionError::Config(
+                        "fetch did not complete".to_owned(),
+                    ))
+                })
+            })
+            .collect();
 
         let images = image_slots
             .into_iter()
