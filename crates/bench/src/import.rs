@@ -409,6 +409,8 @@ struct Round {
     import_ok: usize,
     imported_tags: usize,
     import_reqs: BTreeMap<String, usize>,
+    /// Server CPU time (utime + stime) during the import, ms.
+    import_cpu_ms: f64,
     floor_secs: f64,
     floor_reqs: BTreeMap<String, usize>,
 }
@@ -428,7 +430,10 @@ async fn round(c: &Client, a: &Args, r: usize) -> Round {
 
     eprintln!("bench: round {r}: (1) ImageStreamImport of {TAGS} tags through the API");
     let l0 = settled_log_len(log).await;
+    let (cpu0, _, _) = proc_usage(a.server_pid);
     let (import_secs, import_ok, _) = import(c, &a.server, &isi(&a.registry, r)).await;
+    let (cpu1, _, _) = proc_usage(a.server_pid);
+    let import_cpu_ms = (cpu1 - cpu0) as f64 * 1000.0 / clock_ticks() as f64;
     let l1 = settled_log_len(log).await;
     let import_reqs = requests_by_method(log, l0, l1);
     assert_eq!(import_ok, TAGS, "every image imported");
@@ -448,6 +453,7 @@ async fn round(c: &Client, a: &Args, r: usize) -> Round {
         import_ok,
         imported_tags,
         import_reqs,
+        import_cpu_ms,
         floor_secs,
         floor_reqs: requests_by_method(log, l0, l1),
     }
@@ -511,9 +517,10 @@ async fn main() {
             per(m.warmup_secs)
         );
         println!(
-            "| round {r} (1) ImageStreamImport, {TAGS} `spec.images` in one request, end to end ({} Success, {} status tags) | {:.2} | {:.2} | {} |",
+            "| round {r} (1) ImageStreamImport, {TAGS} `spec.images` in one request, end to end ({} Success, {} status tags; server CPU {:.0} ms) | {:.2} | {:.2} | {} |",
             m.import_ok,
             m.imported_tags,
+            m.import_cpu_ms,
             m.import_secs,
             per(m.import_secs),
             fmt_counts(&m.import_reqs)
