@@ -47,7 +47,7 @@ pub struct PullSource {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PullSources {
     /// The registry is blocked and no usable mirror exists: fail with Forbidden
-    /// "forbidden: registry <registry> blocked" without any network access.
+    /// `forbidden: registry <registry> blocked` without any network access.
     Blocked {
         /// The source registry as the defaulted reference names it (`docker.io`, `quay.io`).
         registry: String,
