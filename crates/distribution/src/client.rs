@@ -362,6 +362,11 @@ struct RegistryState {
     budget: Budget,
     /// The last successful ping per effective insecure flag.
     endpoints: Mutex<HashMap<bool, (Arc<Endpoint>, Instant)>>,
+    /// Held while pinging, so that concurrent first requests send one ping, not one each.
+    ping_lock: tokio::sync::Mutex<()>,
+    /// The last failed ping (when it ended, with which insecure flag): callers that waited for
+    /// it share its error instead of pinging again one after another.
+    ping_failure: Mutex<Option<(Instant, bool, DistributionError)>>,
     rate_limit: Mutex<Option<RateLimitInfo>>,
 }
 
@@ -719,6 +724,8 @@ impl RegistryClient {
             permits: Arc::new(Semaphore::new(c.max_concurrent_requests.max(1))),
             budget: Budget::new(c.requests_per_second, c.burst),
             endpoints: Mutex::new(HashMap::new()),
+            ping_lock: tokio::sync::Mutex::new(()),
+            ping_failure: Mutex::new(None),
             rate_limit: Mutex::new(None),
         });
         Ok(lock(&self.inner.registries)
@@ -771,16 +778,42 @@ impl RegistryClient {
         })
     }
 
+    fn cached_endpoint(&self, state: &RegistryState, insecure: bool) -> Option<Arc<Endpoint>> {
+        lock(&state.endpoints)
+            .get(&insecure)
+            .filter(|(_, at)| at.elapsed() < self.inner.config.ping_cache_ttl)
+            .map(|(ep, _)| ep.clone())
+    }
+
+    /// The registry's endpoint from a recent ping, or a new ping. Concurrent callers share one
+    /// ping: the others wait for it and take its endpoint, or its error when it failed.
     async fn endpoint(&self, state: &Arc<RegistryState>, insecure: bool) -> Result<Arc<Endpoint>> {
         let insecure = insecure || state.settings.insecure;
-        if let Some((ep, at)) = lock(&state.endpoints).get(&insecure)
-            && at.elapsed() < self.inner.config.ping_cache_ttl
-        {
-            return Ok(ep.clone());
+        if let Some(ep) = self.cached_endpoint(state, insecure) {
+            return Ok(ep);
         }
-        let ep = Arc::new(self.do_ping(state, insecure).await?);
-        lock(&state.endpoints).insert(insecure, (ep.clone(), Instant::now()));
-        Ok(ep)
+        let waited_from = Instant::now();
+        let _ping = state.ping_lock.lock().await;
+        if let Some(ep) = self.cached_endpoint(state, insecure) {
+            return Ok(ep);
+        }
+        if let Some((at, was_insecure, e)) = lock(&state.ping_failure).as_ref()
+            && *at >= waited_from
+            && *was_insecure == insecure
+        {
+            return Err(e.clone());
+        }
+        match self.do_ping(state, insecure).await {
+            Ok(ep) => {
+                let ep = Arc::new(ep);
+                lock(&state.endpoints).insert(insecure, (ep.clone(), Instant::now()));
+                Ok(ep)
+            }
+            Err(e) => {
+                *lock(&state.ping_failure) = Some((Instant::now(), insecure, e.clone()));
+                Err(e)
+            }
+        }
     }
 
     fn forget_endpoint(&self, state: &RegistryState) {
