@@ -673,7 +673,11 @@ fn bench_import_in(work: &Path) -> Result<()> {
             "--data-dir",
         ])
         .arg(&dir)
-        .env("RUST_LOG", "warn")
+        // `TAGPLANE_BENCH_LOG=tagplane_server=debug` shows the import's phases.
+        .env(
+            "RUST_LOG",
+            env::var("TAGPLANE_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        )
         .spawn()
         .context("starting tagplane serve")?;
     let server = LocalServer {

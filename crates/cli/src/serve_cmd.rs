@@ -8,6 +8,9 @@ use clap::ValueEnum;
 use tagplane_server::controllers::{ControllerConfig, parse_interval};
 use tagplane_server::serve::{ServeConfig, StoreConfig};
 use tagplane_server::service::ServiceConfig;
+use tagplane_server::service::registry_importer::{
+    ImporterOptions, RegistryImporter, RegistrySources,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum StoreKind {
@@ -61,6 +64,19 @@ pub struct ServeArgs {
     /// Extra CA certificate (PEM file) trusted when importing from registries, repeatable.
     #[arg(long = "registry-ca", value_name = "FILE")]
     pub registry_cas: Vec<PathBuf>,
+    /// Pull-through mirror for imports, `SOURCE=MIRROR`, repeatable (spec §11.2). SOURCE is a
+    /// registry (`docker.io`) or a registry/repository prefix (`quay.io/team`); the longest
+    /// matching prefix applies, its mirrors are tried in the order given, then the source.
+    #[arg(long = "registry-mirror", value_name = "SOURCE=MIRROR", value_parser = parse_mirror)]
+    pub registry_mirrors: Vec<(String, String)>,
+    /// Registry images must not be imported from (`host[:port]` or `*.domain`), repeatable;
+    /// its images are still imported through a mirror when one is configured (spec §11.2).
+    #[arg(long = "blocked-registry", value_name = "HOST")]
+    pub blocked_registries: Vec<String>,
+    /// Registry reached over plain HTTP or unverified TLS for every import, as if each import
+    /// asked for `importPolicy.insecure` (`host[:port]` or `*.domain`), repeatable (spec §11.2).
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
     /// Revisions of change history the embedded store keeps for watch resumption and paged
     /// lists; older history is compacted (watches from before it get 410 Gone).
     #[arg(long, default_value_t = 100_000)]
@@ -103,6 +119,31 @@ pub struct ServeArgs {
     /// Extra DNS name or IP address of the generated serving certificate, repeatable.
     #[arg(long = "tls-san", value_name = "NAME")]
     pub tls_sans: Vec<String>,
+}
+
+fn parse_mirror(flag: &str) -> Result<(String, String), String> {
+    RegistrySources::parse_mirror_flag(flag).map_err(|e| e.to_string())
+}
+
+/// The §11.2 registry configuration the flags describe.
+fn registry_sources(args: &ServeArgs) -> anyhow::Result<RegistrySources> {
+    let mut sources = RegistrySources::new();
+    for (source, mirror) in &args.registry_mirrors {
+        sources
+            .add_mirror(source, mirror)
+            .map_err(|e| anyhow::anyhow!("--registry-mirror: {e}"))?;
+    }
+    for host in &args.blocked_registries {
+        sources
+            .block(host)
+            .map_err(|e| anyhow::anyhow!("--blocked-registry: {e}"))?;
+    }
+    for host in &args.insecure_registries {
+        sources
+            .add_insecure(host)
+            .map_err(|e| anyhow::anyhow!("--insecure-registry: {e}"))?;
+    }
+    Ok(sources)
 }
 
 fn store_config(args: &ServeArgs) -> anyhow::Result<StoreConfig> {
@@ -177,30 +218,13 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         entries.extend(args.allowed_insecure_registries.iter().map(entry(true)));
         service.allow.entries = Some(entries);
     }
-    let mut ca_pem = Vec::new();
-    for path in &args.registry_cas {
-        let pem = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("--registry-ca {}: {e}", path.display()))?;
-        ca_pem.push(pem);
-    }
-    let client_config = tagplane_distribution::client::ClientConfig {
-        requests_per_second: args.registry_requests_per_second.max(0.0),
-        burst: (args.registry_requests_per_second * 2.0).clamp(1.0, f64::from(u32::MAX)) as u32,
-        max_concurrent_requests: args.registry_max_concurrent_requests.max(1),
-        ..Default::default()
-    };
-    let client = tagplane_distribution::RegistryClient::builder()
-        .config(client_config)
-        .default_settings(tagplane_distribution::client::RegistrySettings {
-            insecure: false,
-            ca_pem,
-        })
-        .build()
-        .map_err(|e| anyhow::anyhow!("registry client: {e}"))?;
-    let importer = tagplane_server::service::registry_importer::RegistryImporter::new(
-        client,
-        args.max_images_bulk_imported_per_repository,
-    );
+    let importer = RegistryImporter::from_options(&ImporterOptions {
+        ca_files: args.registry_cas.clone(),
+        requests_per_second: args.registry_requests_per_second,
+        max_concurrent_requests: args.registry_max_concurrent_requests,
+        bulk_limit: args.max_images_bulk_imported_per_repository,
+        sources: registry_sources(&args)?,
+    })?;
     let config = ServeConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),

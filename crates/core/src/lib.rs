@@ -11,6 +11,7 @@ pub mod layers;
 pub mod limits;
 pub mod manifest;
 pub mod mapping;
+pub mod registries;
 pub mod repository;
 pub mod resolution;
 pub mod schedule;

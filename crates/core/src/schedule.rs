@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use tagplane_api::image::{
     ANNOTATION_INSECURE_REPOSITORY, ImageImportSpec, ImageStream, ImageStreamImport,
-    ImageStreamImportSpec, KIND_DOCKER_IMAGE, RepositoryImportSpec, TagImportPolicy, TagReference,
+    ImageStreamImportSpec, ImageStreamImportStatus, KIND_DOCKER_IMAGE, RepositoryImportSpec,
+    TagImportPolicy, TagReference,
 };
 use tagplane_api::meta::{IMAGE_API_VERSION, LocalObjectReference, ObjectMeta, ObjectReference};
 use tagplane_api::reference::ImageReference;
@@ -457,6 +458,81 @@ impl<K: Eq + Hash> ItemBackoff<K> {
     /// `key` succeeded (or is gone): start from `base` again next time.
     pub fn forget(&mut self, key: &K) {
         self.failures.remove(key);
+    }
+}
+
+// ------------------------------------------------------------- rate limits (issue 5)
+
+/// `Status.reason` of an import the registry refused with `429 Too Many Requests`.
+pub const REASON_TOO_MANY_REQUESTS: &str = "TooManyRequests";
+
+/// How long an import result asks the controllers to leave its stream alone: the longest
+/// `details.retryAfterSeconds` among the `TooManyRequests` failures of its images, their
+/// repository and the repository's images; `None` when no registry asked to wait.
+pub fn rate_limit_backoff(status: &ImageStreamImportStatus) -> Option<Duration> {
+    let repository = status
+        .repository
+        .iter()
+        .flat_map(|r| std::iter::once(&r.status).chain(r.images.iter().map(|i| &i.status)));
+    status
+        .images
+        .iter()
+        .map(|i| &i.status)
+        .chain(repository)
+        .filter(|s| s.reason.as_deref() == Some(REASON_TOO_MANY_REQUESTS))
+        .filter_map(|s| s.details.as_ref()?.retry_after_seconds)
+        .filter_map(|secs| u64::try_from(secs).ok())
+        .map(Duration::from_secs)
+        .max()
+}
+
+/// Streams the scheduled controller must not re-check before a time, because a registry
+/// answered `429` with a retry time (issue 5: back off as the registry asks).
+#[derive(Clone, Debug)]
+pub struct RetryGate<K> {
+    until: HashMap<K, Duration>,
+}
+
+impl<K: Eq + Hash> Default for RetryGate<K> {
+    fn default() -> Self {
+        RetryGate {
+            until: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Eq + Hash> RetryGate<K> {
+    /// Hold `key` back until `until` (a later hold is never shortened).
+    pub fn defer(&mut self, key: K, until: Duration) {
+        let e = self.until.entry(key).or_insert(until);
+        *e = (*e).max(until);
+    }
+
+    /// Whether `key` may be checked at `now`; a hold that has passed is dropped.
+    pub fn allows(&mut self, key: &K, now: Duration) -> bool {
+        match self.until.get(key) {
+            Some(until) if *until > now => false,
+            Some(_) => {
+                self.until.remove(key);
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// `key` is gone.
+    pub fn forget(&mut self, key: &K) {
+        self.until.remove(key);
+    }
+
+    /// Keys held back at the moment (including expired holds not yet dropped).
+    pub fn len(&self) -> usize {
+        self.until.len()
+    }
+
+    /// Whether nothing is held back.
+    pub fn is_empty(&self) -> bool {
+        self.until.is_empty()
     }
 }
 
@@ -970,5 +1046,50 @@ mod tests {
         b.forget(&"a");
         assert_eq!(b.failures(&"a"), 0);
         assert_eq!(b.failed("a"), ms(5));
+    }
+
+    /// Issue 5: the controllers back off as long as the longest `Retry-After` of a
+    /// TooManyRequests failure says; other failures do not hold a stream back.
+    #[test]
+    fn s14_2_rate_limited_imports_hold_the_stream_back() {
+        let failed = |reason: &str, secs: Option<i32>| ImageImportStatus {
+            status: tagplane_api::meta::Status {
+                status: Some("Failure".into()),
+                reason: Some(reason.into()),
+                details: secs.map(|s| tagplane_api::meta::StatusDetails {
+                    retry_after_seconds: Some(s),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut st = ImageStreamImportStatus::default();
+        assert_eq!(rate_limit_backoff(&st), None);
+        st.images = vec![
+            failed("InternalError", Some(99)),
+            failed(REASON_TOO_MANY_REQUESTS, Some(30)),
+            failed(REASON_TOO_MANY_REQUESTS, None),
+        ];
+        assert_eq!(rate_limit_backoff(&st), Some(Duration::from_secs(30)));
+        st.repository = Some(tagplane_api::image::RepositoryImportStatus {
+            status: failed(REASON_TOO_MANY_REQUESTS, Some(45)).status,
+            images: vec![failed(REASON_TOO_MANY_REQUESTS, Some(60))],
+            additional_tags: vec![],
+        });
+        assert_eq!(rate_limit_backoff(&st), Some(Duration::from_secs(60)));
+
+        let s = Duration::from_secs;
+        let mut gate = RetryGate::default();
+        assert!(gate.allows(&"a", s(0)));
+        gate.defer("a", s(60));
+        gate.defer("a", s(30));
+        assert!(!gate.allows(&"a", s(59)), "a later hold is not shortened");
+        assert!(gate.allows(&"b", s(1)));
+        assert!(gate.allows(&"a", s(60)));
+        assert!(gate.is_empty(), "passed holds are dropped");
+        gate.defer("c", s(10));
+        gate.forget(&"c");
+        assert!(gate.allows(&"c", s(0)));
     }
 }

@@ -1,7 +1,11 @@
 //! Tag history algebra: adding a tag event (§4.9), tracking tags (§4.7), and resolving the pull
 //! spec consumers should use for a tag event (reference policy, §5.2).
 
-use tagplane_api::image::{ImageStream, KIND_IMAGE_STREAM_TAG, REFERENCE_POLICY_LOCAL, TagEvent};
+use std::collections::HashMap;
+
+use tagplane_api::image::{
+    ImageStream, KIND_IMAGE_STREAM_TAG, REFERENCE_POLICY_LOCAL, TagEvent, TagReference,
+};
 use tagplane_api::reference::ImageReference;
 
 /// Add `event` to the history of `tag`, comparing with the current head only (§4.9).
@@ -44,33 +48,34 @@ pub fn latest_tagged_image<'a>(stream: &'a ImageStream, tag: &str) -> Option<&'a
     stream.status.tag(tag).and_then(|t| t.newest())
 }
 
-/// Whether spec tag `tracker` follows `source_tag` of the same stream (§4.7): kind
-/// ImageStreamTag, same namespace, and `from.name` = `<tag>` or `<this stream>:<tag>`.
-fn tracks(stream: &ImageStream, tracker_name: &str, source_tag: &str) -> bool {
-    if tracker_name == source_tag {
-        return false;
-    }
-    let Some(tracker) = stream.spec.tag(tracker_name) else {
-        return false;
-    };
-    let Some(from) = &tracker.from else {
-        return false;
-    };
+/// The tag of this stream that spec tag `tracker` follows (§4.7): kind ImageStreamTag, same
+/// namespace, and `from.name` = `<tag>` or `<this stream>:<tag>`; `None` when it follows
+/// nothing here.
+fn tracked_source<'a>(stream: &ImageStream, tracker: &'a TagReference) -> Option<&'a str> {
+    let from = tracker.from.as_ref()?;
     if from.kind != KIND_IMAGE_STREAM_TAG {
-        return false;
+        return None;
     }
     let ns = stream.metadata.namespace.as_deref().unwrap_or("");
     if !from.namespace.is_empty() && from.namespace != ns {
-        return false;
+        return None;
     }
     let name = stream.metadata.name.as_deref().unwrap_or("");
     let mut parts = from.name.split(':');
     let target = match (parts.next(), parts.next(), parts.next()) {
         (Some(t), None, None) => t,
         (Some(s), Some(t), None) if s == name => t,
-        _ => return false,
+        _ => return None,
     };
-    target == source_tag
+    (target != tracker.name).then_some(target)
+}
+
+/// Copy `event` into each of `trackers` (§4.7); returns how many changed.
+fn copy_to_trackers(stream: &mut ImageStream, trackers: &[String], event: &TagEvent) -> usize {
+    trackers
+        .iter()
+        .filter(|t| add_tag_event(stream, t, event.clone()))
+        .count()
 }
 
 /// Copy `event` of `source_tag` into every spec tag that tracks it (§4.7). Trackers receive the
@@ -80,13 +85,10 @@ pub fn update_tracking_tags(stream: &mut ImageStream, source_tag: &str, event: &
         .spec
         .tags
         .iter()
+        .filter(|t| tracked_source(stream, t) == Some(source_tag))
         .map(|t| t.name.clone())
-        .filter(|n| tracks(stream, n, source_tag))
         .collect();
-    trackers
-        .into_iter()
-        .filter(|t| add_tag_event(stream, t, event.clone()))
-        .count()
+    copy_to_trackers(stream, &trackers, event)
 }
 
 /// Refresh trackers of every status tag whose head differs from `old` (§4.7).
@@ -94,21 +96,43 @@ pub fn update_tracking_tags(stream: &mut ImageStream, source_tag: &str, event: &
 /// With `old = None` (create) every tag with history propagates. Deliberate fix of the upstream
 /// shared-map quirk: because our update path works on a copy of the stored status, a plain
 /// spec edit that re-points a source tag also refreshes its trackers (upstream skips them).
+/// Linear in the number of tags: trackers are indexed by source once, old heads by tag.
 pub fn update_changed_tracking_tags(stream: &mut ImageStream, old: Option<&ImageStream>) -> usize {
+    let mut trackers: HashMap<String, Vec<String>> = HashMap::new();
+    for t in &stream.spec.tags {
+        if let Some(source) = tracked_source(stream, t) {
+            trackers
+                .entry(source.to_owned())
+                .or_default()
+                .push(t.name.clone());
+        }
+    }
+    if trackers.is_empty() {
+        return 0;
+    }
+    let old_heads: HashMap<&str, &TagEvent> = old
+        .map(|o| {
+            o.status
+                .tags
+                .iter()
+                .filter_map(|t| Some((t.tag.as_str(), t.newest()?)))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut heads: Vec<(String, TagEvent)> = Vec::new();
     for t in &stream.status.tags {
+        if !trackers.contains_key(&t.tag) {
+            continue;
+        }
         let Some(head) = t.newest() else { continue };
-        if let Some(old) = old {
-            let old_head = old.status.tag(&t.tag).and_then(|o| o.newest());
-            if old_head == Some(head) {
-                continue;
-            }
+        if old.is_some() && old_heads.get(t.tag.as_str()) == Some(&head) {
+            continue;
         }
         heads.push((t.tag.clone(), head.clone()));
     }
     heads
         .iter()
-        .map(|(tag, event)| update_tracking_tags(stream, tag, event))
+        .map(|(tag, event)| copy_to_trackers(stream, &trackers[tag], event))
         .sum()
 }
 

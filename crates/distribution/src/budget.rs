@@ -25,6 +25,29 @@ pub struct RateLimitInfo {
     pub observed_at: SystemTime,
 }
 
+impl RateLimitInfo {
+    /// A short description for messages, e.g. `limit 100 per 21600s, 0 remaining`; `None`
+    /// when the registry gave neither a limit nor a remaining count.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        match (self.limit, self.window) {
+            (Some(l), Some(w)) => parts.push(format!("limit {l} per {}s", w.as_secs())),
+            (Some(l), None) => parts.push(format!("limit {l}")),
+            _ => {}
+        }
+        if let Some(r) = self.remaining {
+            parts.push(format!("{r} remaining"));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+/// How long a `429` answer asks to wait: `Retry-After`, else the `RateLimit-Reset` of the
+/// rate-limit headers.
+pub(crate) fn retry_after_429(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    parse_retry_after(headers, now).or_else(|| parse_rate_limit(headers, now)?.reset)
+}
+
 /// Leading unsigned integer of a header value such as `76;w=21600`.
 fn leading_u64(v: &str) -> Option<u64> {
     let digits: String = v.trim().chars().take_while(char::is_ascii_digit).collect();
@@ -188,6 +211,29 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    /// Issue 5: a `429` without `Retry-After` falls back to `RateLimit-Reset`, and the
+    /// headers are described for the tag's condition.
+    #[test]
+    fn retry_after_of_a_429_and_descriptions() {
+        let now = SystemTime::now();
+        let h = headers(&[("retry-after", "7"), ("ratelimit-reset", "60")]);
+        assert_eq!(retry_after_429(&h, now), Some(Duration::from_secs(7)));
+        let h = headers(&[
+            ("ratelimit-limit", "100;w=21600"),
+            ("ratelimit-remaining", "0"),
+            ("ratelimit-reset", "60"),
+        ]);
+        assert_eq!(retry_after_429(&h, now), Some(Duration::from_secs(60)));
+        let info = parse_rate_limit(&h, now).unwrap();
+        assert_eq!(
+            info.describe().as_deref(),
+            Some("limit 100 per 21600s, 0 remaining")
+        );
+        assert_eq!(retry_after_429(&headers(&[]), now), None);
+        let h = headers(&[("ratelimit-reset", "5")]);
+        assert_eq!(parse_rate_limit(&h, now).unwrap().describe(), None);
     }
 
     #[test]

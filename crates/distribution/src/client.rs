@@ -31,7 +31,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::auth::{AuthKind, Challenge, TokenKey, TokenResponse, pull_scope, select_challenge};
-use crate::budget::{Budget, RateLimitInfo, parse_rate_limit, parse_retry_after};
+use crate::budget::{Budget, RateLimitInfo, parse_rate_limit, parse_retry_after, retry_after_429};
 use crate::error::DistributionError;
 use crate::keyring::{Credential, Keyring};
 
@@ -362,6 +362,11 @@ struct RegistryState {
     budget: Budget,
     /// The last successful ping per effective insecure flag.
     endpoints: Mutex<HashMap<bool, (Arc<Endpoint>, Instant)>>,
+    /// Held while pinging, so that concurrent first requests send one ping, not one each.
+    ping_lock: tokio::sync::Mutex<()>,
+    /// The last failed ping (when it ended, with which insecure flag): callers that waited for
+    /// it share its error instead of pinging again one after another.
+    ping_failure: Mutex<Option<(Instant, bool, DistributionError)>>,
     rate_limit: Mutex<Option<RateLimitInfo>>,
 }
 
@@ -489,6 +494,23 @@ fn transport_error(
 /// refused connection, timeout or redirect loop): such a GET or HEAD is safe to send again.
 fn is_stale_connection(err: &reqwest::Error) -> bool {
     err.is_request() && !err.is_connect() && !err.is_timeout() && !err.is_redirect()
+}
+
+/// The error for a `429` from `state`'s registry, with its rate-limit headers described.
+fn rate_limited(
+    state: &RegistryState,
+    headers: &HeaderMap,
+    retry_after: Option<Duration>,
+) -> DistributionError {
+    let limit = parse_rate_limit(headers, SystemTime::now())
+        .or_else(|| lock(&state.rate_limit).clone())
+        .as_ref()
+        .and_then(RateLimitInfo::describe);
+    DistributionError::RateLimited {
+        registry: state.host.clone(),
+        retry_after,
+        limit,
+    }
 }
 
 /// Whether `name` is a plausible repository path (lower-case components of `[a-z0-9._-]`).
@@ -702,6 +724,8 @@ impl RegistryClient {
             permits: Arc::new(Semaphore::new(c.max_concurrent_requests.max(1))),
             budget: Budget::new(c.requests_per_second, c.burst),
             endpoints: Mutex::new(HashMap::new()),
+            ping_lock: tokio::sync::Mutex::new(()),
+            ping_failure: Mutex::new(None),
             rate_limit: Mutex::new(None),
         });
         Ok(lock(&self.inner.registries)
@@ -716,6 +740,9 @@ impl RegistryClient {
             return Err(DistributionError::RateLimited {
                 registry: state.host.clone(),
                 retry_after: Some(paused.0),
+                limit: lock(&state.rate_limit)
+                    .as_ref()
+                    .and_then(RateLimitInfo::describe),
             });
         }
         state
@@ -751,16 +778,42 @@ impl RegistryClient {
         })
     }
 
+    fn cached_endpoint(&self, state: &RegistryState, insecure: bool) -> Option<Arc<Endpoint>> {
+        lock(&state.endpoints)
+            .get(&insecure)
+            .filter(|(_, at)| at.elapsed() < self.inner.config.ping_cache_ttl)
+            .map(|(ep, _)| ep.clone())
+    }
+
+    /// The registry's endpoint from a recent ping, or a new ping. Concurrent callers share one
+    /// ping: the others wait for it and take its endpoint, or its error when it failed.
     async fn endpoint(&self, state: &Arc<RegistryState>, insecure: bool) -> Result<Arc<Endpoint>> {
         let insecure = insecure || state.settings.insecure;
-        if let Some((ep, at)) = lock(&state.endpoints).get(&insecure)
-            && at.elapsed() < self.inner.config.ping_cache_ttl
-        {
-            return Ok(ep.clone());
+        if let Some(ep) = self.cached_endpoint(state, insecure) {
+            return Ok(ep);
         }
-        let ep = Arc::new(self.do_ping(state, insecure).await?);
-        lock(&state.endpoints).insert(insecure, (ep.clone(), Instant::now()));
-        Ok(ep)
+        let waited_from = Instant::now();
+        let _ping = state.ping_lock.lock().await;
+        if let Some(ep) = self.cached_endpoint(state, insecure) {
+            return Ok(ep);
+        }
+        if let Some((at, was_insecure, e)) = lock(&state.ping_failure).as_ref()
+            && *at >= waited_from
+            && *was_insecure == insecure
+        {
+            return Err(e.clone());
+        }
+        match self.do_ping(state, insecure).await {
+            Ok(ep) => {
+                let ep = Arc::new(ep);
+                lock(&state.endpoints).insert(insecure, (ep.clone(), Instant::now()));
+                Ok(ep)
+            }
+            Err(e) => {
+                *lock(&state.ping_failure) = Some((Instant::now(), insecure, e.clone()));
+                Err(e)
+            }
+        }
     }
 
     fn forget_endpoint(&self, state: &RegistryState) {
@@ -853,14 +906,11 @@ impl RegistryClient {
         let status = resp.status();
         let headers = resp.headers().clone();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = parse_retry_after(&headers, SystemTime::now());
+            let retry_after = retry_after_429(&headers, SystemTime::now());
             if let Some(wait) = retry_after {
                 state.budget.pause_until(Instant::now() + wait);
             }
-            return Err(DistributionError::RateLimited {
-                registry: state.host.clone(),
-                retry_after,
-            });
+            return Err(rate_limited(state, &headers, retry_after));
         }
         Ok((status, headers))
     }
@@ -1007,10 +1057,14 @@ impl RegistryClient {
                     })
                 }
             }
-            StatusCode::TOO_MANY_REQUESTS => Err(DistributionError::RateLimited {
-                registry: state.host.clone(),
-                retry_after: parse_retry_after(sent.resp.headers(), SystemTime::now()),
-            }),
+            StatusCode::TOO_MANY_REQUESTS => {
+                let headers = sent.resp.headers();
+                let retry_after = retry_after_429(headers, SystemTime::now());
+                if let Some(wait) = retry_after {
+                    state.budget.pause_until(Instant::now() + wait);
+                }
+                Err(rate_limited(state, headers, retry_after))
+            }
             _ => {
                 let body = self
                     .read_capped(sent, MAX_SMALL_BODY, "error body")
@@ -1129,7 +1183,7 @@ impl RegistryClient {
             self.record_rate_limit(state, resp.headers());
             match status {
                 StatusCode::TOO_MANY_REQUESTS => {
-                    let retry_after = parse_retry_after(resp.headers(), SystemTime::now());
+                    let retry_after = retry_after_429(resp.headers(), SystemTime::now());
                     let wait = retry_after
                         .unwrap_or_else(|| Duration::from_millis(500u64 << attempt.min(6)));
                     state.budget.pause_until(Instant::now() + wait);
@@ -1138,10 +1192,7 @@ impl RegistryClient {
                         attempt += 1;
                         continue;
                     }
-                    return Err(DistributionError::RateLimited {
-                        registry: state.host.clone(),
-                        retry_after,
-                    });
+                    return Err(rate_limited(state, resp.headers(), retry_after));
                 }
                 StatusCode::UNAUTHORIZED => {
                     let fresh = select_challenge(

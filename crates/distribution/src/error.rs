@@ -72,12 +72,14 @@ pub enum DistributionError {
         status: u16,
     },
     /// The registry answered 429 and its `Retry-After` was too long to wait for, or retries ran out.
-    #[error("{}", rate_limited_message(.registry, .retry_after))]
+    #[error("{}", rate_limited_message(.registry, .retry_after, .limit))]
     RateLimited {
         /// Registry host.
         registry: String,
-        /// The wait the registry asked for, when it said.
+        /// The wait the registry asked for (`Retry-After`, else `RateLimit-Reset`), when it said.
         retry_after: Option<Duration>,
+        /// The registry's rate-limit headers, described (`limit 100 per 21600s, 0 remaining`).
+        limit: Option<String>,
     },
     /// The request could not be sent or its response not read (DNS, connect, TLS, reset).
     #[error("{method} \"{url}\": {detail}")]
@@ -145,15 +147,33 @@ pub enum DistributionError {
     /// The client configuration is unusable (for example a CA bundle that is not PEM).
     #[error("invalid registry client configuration: {0}")]
     Config(String),
+    /// Every pull source (mirrors, then the source) failed; one entry per source, in the order
+    /// tried, as `<reference>: <error>` (spec §11.2: an aggregate is an InternalError).
+    #[error("[{}]", .0.join(", "))]
+    AllSourcesFailed(Vec<String>),
 }
 
-fn rate_limited_message(registry: &str, retry_after: &Option<Duration>) -> String {
+/// Whole seconds, rounded up (a 0.2 s wait is "1s", not "0s").
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+fn rate_limited_message(
+    registry: &str,
+    retry_after: &Option<Duration>,
+    limit: &Option<String>,
+) -> String {
+    let limit = limit
+        .as_deref()
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default();
     match retry_after {
         Some(d) => format!(
-            "toomanyrequests: registry {registry} is rate limiting requests, retry after {}s",
-            d.as_secs()
+            "toomanyrequests: registry {registry} is rate limiting requests{limit}, retry after \
+             {}s",
+            ceil_secs(*d)
         ),
-        None => format!("toomanyrequests: registry {registry} is rate limiting requests"),
+        None => format!("toomanyrequests: registry {registry} is rate limiting requests{limit}"),
     }
 }
 
@@ -171,6 +191,8 @@ pub mod reason {
     pub const FORBIDDEN: &str = "Forbidden";
     /// 403 (a registry without the v2 API).
     pub const NOT_V2_REGISTRY: &str = "NotV2Registry";
+    /// 429 (the registry is rate limiting; not in OpenShift's table, which says InternalError).
+    pub const TOO_MANY_REQUESTS: &str = "TooManyRequests";
     /// 500.
     pub const INTERNAL_ERROR: &str = "InternalError";
 }
@@ -222,6 +244,28 @@ impl DistributionError {
                 403,
                 format!("registry \"{registry}\" does not support the v2 Registry API"),
             ),
+            DistributionError::RateLimited {
+                registry,
+                retry_after,
+                limit,
+            } => {
+                let limit = limit
+                    .as_deref()
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default();
+                let retry = match retry_after {
+                    Some(d) => format!("retry after {}s", ceil_secs(*d)),
+                    None => "retry later".to_owned(),
+                };
+                (
+                    reason::TOO_MANY_REQUESTS,
+                    429,
+                    format!(
+                        "too many requests: registry {registry} is rate limiting requests for \
+                         \"{reference}\"{limit}; {retry}"
+                    ),
+                )
+            }
             other => (
                 reason::INTERNAL_ERROR,
                 500,
@@ -233,7 +277,26 @@ impl DistributionError {
     /// [`to_status`](Self::to_status) as a failed Kubernetes `Status`.
     pub fn to_k8s_status(&self, reference: &str) -> Status {
         let (reason, code, message) = self.to_status(reference);
-        failure_status(reason, code, message)
+        let mut status = failure_status(reason, code, message);
+        if let DistributionError::RateLimited {
+            retry_after: Some(d),
+            ..
+        } = self
+        {
+            status.details = Some(tagplane_api::meta::StatusDetails {
+                retry_after_seconds: Some(i32::try_from(ceil_secs(*d)).unwrap_or(i32::MAX)),
+                ..Default::default()
+            });
+        }
+        status
+    }
+
+    /// How long the registry asked callers to wait, for a rate-limited failure.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            DistributionError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 
     /// Whether this is the "incorrect username or password" failure that makes the import
@@ -380,13 +443,27 @@ mod tests {
             (
                 DistributionError::RateLimited {
                     registry: "127.0.0.1:5000".into(),
-                    retry_after: Some(Duration::from_secs(30)),
+                    retry_after: Some(Duration::from_millis(29_200)),
+                    limit: Some("limit 100 per 21600s, 0 remaining".into()),
                 },
-                "InternalError",
-                500,
+                "TooManyRequests",
+                429,
                 format!(
-                    "Internal error occurred: {REF}: toomanyrequests: registry 127.0.0.1:5000 is \
-                     rate limiting requests, retry after 30s"
+                    "too many requests: registry 127.0.0.1:5000 is rate limiting requests for \
+                     \"{REF}\" (limit 100 per 21600s, 0 remaining); retry after 30s"
+                ),
+            ),
+            (
+                DistributionError::RateLimited {
+                    registry: "127.0.0.1:5000".into(),
+                    retry_after: None,
+                    limit: None,
+                },
+                "TooManyRequests",
+                429,
+                format!(
+                    "too many requests: registry 127.0.0.1:5000 is rate limiting requests for \
+                     \"{REF}\"; retry later"
                 ),
             ),
         ];

@@ -17,6 +17,7 @@ pub mod client;
 pub mod error;
 pub mod fetch;
 pub mod keyring;
+pub mod sources;
 
 pub use auth::{AuthKind, Challenge};
 pub use budget::RateLimitInfo;
@@ -27,3 +28,4 @@ pub use client::{
 pub use error::{DistributionError, status_reference, unknown_import_status};
 pub use fetch::{FetchOptions, FetchedImage, ImportMode, check_digest, fetch_image, pull_spec};
 pub use keyring::{Credential, Keyring, SecretWarning};
+pub use sources::{fetch_image_from, first_success, respell};

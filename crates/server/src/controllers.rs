@@ -19,9 +19,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use tagplane_api::image::{ImageStream, ImageStreamImport};
 use tagplane_core::schedule::{
-    DEFAULT_IMPORT_INTERVAL, DEFAULT_MAX_SCHEDULED_PER_MINUTE, ItemBackoff, ScheduleRunner, Step,
-    TokenBucket, controller_import_request, scheduled_import_limiter, scheduled_import_request,
-    stream_scheduled,
+    DEFAULT_IMPORT_INTERVAL, DEFAULT_MAX_SCHEDULED_PER_MINUTE, ItemBackoff, RetryGate,
+    ScheduleRunner, Step, TokenBucket, controller_import_request, rate_limit_backoff,
+    scheduled_import_limiter, scheduled_import_request, stream_scheduled,
 };
 use tagplane_store::{Backend, EventKind, ListOptions, Revision, StoreError};
 use tokio::sync::{mpsc, watch};
@@ -133,6 +133,9 @@ pub struct ControllerStats {
     pub scheduled_checks: u64,
     /// Scheduled turns skipped because the global per-minute limit had no token (§14.2).
     pub scheduled_rate_limited: u64,
+    /// Scheduled turns skipped because a registry had answered `429` with a retry time that
+    /// had not passed yet.
+    pub scheduled_backed_off: u64,
 }
 
 #[derive(Debug, Default)]
@@ -142,6 +145,7 @@ struct Counters {
     import_errors: AtomicU64,
     scheduled_checks: AtomicU64,
     scheduled_rate_limited: AtomicU64,
+    scheduled_backed_off: AtomicU64,
 }
 
 impl Counters {
@@ -156,6 +160,7 @@ impl Counters {
             import_errors: self.import_errors.load(Ordering::Relaxed),
             scheduled_checks: self.scheduled_checks.load(Ordering::Relaxed),
             scheduled_rate_limited: self.scheduled_rate_limited.load(Ordering::Relaxed),
+            scheduled_backed_off: self.scheduled_backed_off.load(Ordering::Relaxed),
         }
     }
 }
@@ -366,6 +371,8 @@ struct Term {
     counters: Arc<Counters>,
     queue: WorkQueue,
     backoff: Mutex<ItemBackoff<StreamKey>>,
+    /// Streams held back after a registry answered `429` (until its retry time).
+    rate_limited: Mutex<RetryGate<StreamKey>>,
     /// The scheduled controller's runner; `None` when scheduled import is disabled.
     runner: Option<Runner>,
     clock: Clock,
@@ -392,6 +399,7 @@ async fn lead(
         counters,
         queue: WorkQueue::new(),
         backoff: Mutex::new(ItemBackoff::default()),
+        rate_limited: Mutex::new(RetryGate::default()),
         runner,
         clock,
     });
@@ -544,6 +552,15 @@ impl Term {
             lock(runner).scheduler.remove(key, None);
         }
         lock(&self.backoff).forget(key);
+        lock(&self.rate_limited).forget(key);
+    }
+
+    /// Hold `key` back from scheduled checks when `isi`'s registries asked to wait (`429`).
+    fn note_rate_limits(&self, key: &StreamKey, isi: &ImageStreamImport) {
+        if let Some(wait) = rate_limit_backoff(&isi.status) {
+            tracing::info!(namespace = %key.0, name = %key.1, retry_in = ?wait, "registry rate limiting; backing off");
+            lock(&self.rate_limited).defer(key.clone(), self.clock.now() + wait);
+        }
     }
 }
 
@@ -658,17 +675,24 @@ async fn sync_stream(term: &Term, key: &StreamKey) -> Result<(), ApiError> {
     Counters::bump(&term.counters.imports);
     tracing::debug!(namespace = %ns, name = %name, images = isi.spec.images.len(), repository = isi.spec.repository.is_some(), "importing");
     match import(term, ns, isi).await {
-        Ok(()) => Ok(()),
+        Ok(done) => {
+            term.note_rate_limits(key, &done);
+            Ok(())
+        }
         Err(e) if e.reason() == "NotFound" => Ok(()),
         Err(e) => Err(e),
     }
 }
 
 /// `POST imagestreamimports` in-process, bounded by [`IMPORT_TIMEOUT`].
-async fn import(term: &Term, ns: &str, isi: ImageStreamImport) -> Result<(), ApiError> {
+async fn import(
+    term: &Term,
+    ns: &str,
+    isi: ImageStreamImport,
+) -> Result<ImageStreamImport, ApiError> {
     let call = term.service.import_images(ns, isi, WriteOptions::default());
     match tokio::time::timeout(IMPORT_TIMEOUT, call).await {
-        Ok(result) => result.map(|_| ()),
+        Ok(result) => result,
         Err(_) => Err(ApiError::server_timeout("create", "imagestreamimports")),
     }
 }
@@ -698,6 +722,11 @@ async fn scheduled(
                 }
             }
             Step::Process(key, version) => {
+                if !lock(&term.rate_limited).allows(&key, term.clock.now()) {
+                    Counters::bump(&term.counters.scheduled_backed_off);
+                    tracing::debug!(namespace = %key.0, name = %key.1, "scheduled import held back after 429; next turn");
+                    continue;
+                }
                 if let Some(l) = &mut limiter
                     && !l.try_take(term.clock.now())
                 {
@@ -738,7 +767,7 @@ async fn check_scheduled(term: &Term, runner: &Runner, key: &StreamKey, version:
     Counters::bump(&term.counters.scheduled_checks);
     tracing::debug!(namespace = %ns, name = %name, "scheduled import");
     match import(term, ns, isi).await {
-        Ok(()) => {}
+        Ok(done) => term.note_rate_limits(key, &done),
         Err(e) if e.reason() == "NotFound" => {
             lock(runner).scheduler.remove(key, Some(version));
         }

@@ -101,8 +101,9 @@ async fn long_retry_after_fails_fast_and_pauses_the_registry() {
         "{err:?}"
     );
     let (reason, code, message) = err.to_status(&status_reference(&reference));
-    assert_eq!((reason, code), ("InternalError", 500));
+    assert_eq!((reason, code), ("TooManyRequests", 429));
     assert!(message.contains("retry after 3600s"), "{message}");
+    assert!(message.contains(&fake.host), "{message}");
     assert_eq!(fake.hits(&Method::GET, "/v2/ns/app/manifests/"), 1);
 
     // Every caller sharing the client now backs off without contacting the registry.
@@ -422,4 +423,67 @@ async fn head_without_digest_header_falls_back_to_get() {
         Some(image.digest.as_str())
     );
     assert_eq!(fetched.image.docker_image_layers[0].size, 1234);
+}
+
+/// Be kind to registries: eight fetches started at once on a fresh client send one ping, not
+/// eight; and when the ping fails, every one of the waiting callers gets the failure.
+#[tokio::test]
+async fn concurrent_first_requests_share_one_ping() {
+    let image = sample_image();
+    let pings = Arc::new(AtomicUsize::new(0));
+    let (m, d, p) = (image.manifest.clone(), image.digest.clone(), pings.clone());
+    let cfg = image.config.clone();
+    let cfg_digest = image.config_digest.clone();
+    let fake = FakeRegistry::start(move |r| {
+        let (m, d, p, cfg, cfg_digest) = (
+            m.clone(),
+            d.clone(),
+            p.clone(),
+            cfg.clone(),
+            cfg_digest.clone(),
+        );
+        async move {
+            match r.path.as_str() {
+                "/v2/" => {
+                    p.fetch_add(1, Ordering::SeqCst);
+                    v2_ok()
+                }
+                path if path.starts_with("/v2/ns/app/manifests/") => {
+                    manifest_response(&r.method, &m, Some(&d))
+                }
+                path if path == format!("/v2/ns/app/blobs/{cfg_digest}") => {
+                    response(200, &[], cfg.clone())
+                }
+                _ => response(404, &[], ""),
+            }
+        }
+    });
+    let client = RegistryClient::new().unwrap();
+    let fetches = (0..8).map(|i| {
+        let client = client.clone();
+        let reference = ImageReference::parse(&format!("{}/ns/app:t{i}", fake.host)).unwrap();
+        async move { fetch_image(&client, &Keyring::new(), &reference, &options(true)).await }
+    });
+    for r in futures_util::future::join_all(fetches).await {
+        r.unwrap();
+    }
+    assert_eq!(
+        pings.load(Ordering::SeqCst),
+        1,
+        "one ping for eight fetches"
+    );
+
+    // Nothing listens on port 9: every caller gets the failure.
+    let client = RegistryClient::new().unwrap();
+    let fetches = (0..8).map(|_| {
+        let client = client.clone();
+        let reference = ImageReference::parse("127.0.0.1:9/ns/app:v1").unwrap();
+        async move { fetch_image(&client, &Keyring::new(), &reference, &options(true)).await }
+    });
+    for r in futures_util::future::join_all(fetches).await {
+        assert!(
+            matches!(r, Err(DistributionError::Transport { .. })),
+            "{r:?}"
+        );
+    }
 }

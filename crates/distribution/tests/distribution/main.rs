@@ -5,11 +5,9 @@
 //! Tests needing a peer program skip with a printed reason unless `TAGPLANE_REQUIRE_PEERS=1`.
 
 mod fake_registry;
-mod images;
-mod peers;
-mod registry;
-mod server;
-mod token_server;
+
+// The real-registry fixtures live in `tagplane-testsupport`, shared with the server's tests.
+use tagplane_testsupport::{images, registry, require_peers, server};
 
 mod auth;
 mod import;

@@ -26,9 +26,10 @@ use super::{Service, WriteOptions};
 use crate::error::{ApiError, ApiResult};
 
 const GROUP: &str = tagplane_api::meta::IMAGE_GROUP;
+/// Image objects created at once by one import: enough that the store folds the creates of a
+/// 1,000-image import into a handful of durable commits instead of one per 32 images.
+const IMAGE_CREATE_CONCURRENCY: usize = 256;
 /// Attempts of the stream write before answering 500 ServerTimeout.
-/// Image objects created at once by one import.
-const IMAGE_CREATE_CONCURRENCY: usize = 32;
 const MAX_ATTEMPTS: usize = 10;
 /// Message of every result of [`UnconfiguredImporter`].
 pub const UNCONFIGURED_MESSAGE: &str =
@@ -319,9 +320,11 @@ impl Service {
             s
         });
         let request = isi.clone();
+        let started = std::time::Instant::now();
         isi = self
             .import_with_retry(&request, shown.as_ref(), &credentials)
             .await?;
+        let fetched = started.elapsed();
         // An unchanged re-check answers with a placeholder Image (registry importer): show the
         // stored Image, or import again without the shortcut when that Image is missing.
         if !self.swap_unchanged_placeholders(&mut isi).await? {
@@ -399,6 +402,14 @@ impl Service {
         if isi.status.import.is_none() {
             return Err(ApiError::server_timeout("create", "imagestreamimports"));
         }
+        tracing::debug!(
+            namespace = ns,
+            name = %name,
+            images = isi.status.images.len(),
+            fetch_ms = fetched.as_millis() as u64,
+            write_ms = (started.elapsed() - fetched).as_millis() as u64,
+            "import applied"
+        );
 
         // Returned images are the stored ones; with `import: true` manifests are never returned.
         let replace = |st: &mut ImageImportStatus| {

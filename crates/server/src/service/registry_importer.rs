@@ -14,9 +14,10 @@ use tagplane_api::meta::Status;
 use tagplane_api::reference::ImageReference;
 use tagplane_core::import::{DEFAULT_BULK_LIMIT, select_bulk_tags};
 use tagplane_core::manifest::{go_arch, go_os, is_manifest_list_type};
+pub use tagplane_core::registries::RegistrySources;
 use tagplane_distribution::{
     DistributionError, FetchOptions, FetchedImage, ImportMode, Keyring, RegistryClient, Repository,
-    fetch_image, pull_spec, status_reference,
+    fetch_image_from, first_success, pull_spec, status_reference,
 };
 
 use crate::objects::Clock;
@@ -30,9 +31,57 @@ pub const MAX_CONCURRENT_FETCHES: usize = 8;
 #[derive(Clone, Debug)]
 pub struct RegistryImporter {
     client: RegistryClient,
+    /// Mirrors, blocked and insecure registries (§11.2).
+    sources: std::sync::Arc<RegistrySources>,
     bulk_limit: i64,
     host_arch: String,
     host_os: String,
+}
+
+/// How `tagplane serve` configures the registry importer (its `--registry-*` flags).
+#[derive(Clone, Debug)]
+pub struct ImporterOptions {
+    /// PEM files of extra CAs trusted for every registry (`--registry-ca`).
+    pub ca_files: Vec<std::path::PathBuf>,
+    /// Request budget per registry; 0 = unlimited (`--registry-requests-per-second`). The
+    /// burst is twice the rate.
+    pub requests_per_second: f64,
+    /// Requests in flight per registry (`--registry-max-concurrent-requests`).
+    pub max_concurrent_requests: usize,
+    /// Most tags per repository import, -1 = unlimited
+    /// (`--max-images-bulk-imported-per-repository`, §10.6).
+    pub bulk_limit: i64,
+    /// Mirrors, blocked and insecure registries (§11.2).
+    pub sources: RegistrySources,
+}
+
+impl Default for ImporterOptions {
+    fn default() -> Self {
+        let client = tagplane_distribution::ClientConfig::default();
+        ImporterOptions {
+            ca_files: Vec::new(),
+            requests_per_second: client.requests_per_second,
+            max_concurrent_requests: client.max_concurrent_requests,
+            bulk_limit: DEFAULT_BULK_LIMIT,
+            sources: RegistrySources::new(),
+        }
+    }
+}
+
+/// Why the importer cannot be built from its options.
+#[derive(Debug, thiserror::Error)]
+pub enum ImporterConfigError {
+    /// A `--registry-ca` file cannot be read.
+    #[error("--registry-ca {path}: {source}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// The registry client rejects the settings (for example a CA file that is not PEM).
+    #[error("registry client: {0}")]
+    Client(#[from] DistributionError),
 }
 
 /// One distinct fetch of a request (§10.2: identical requests are fetched once).
@@ -182,15 +231,51 @@ impl RegistryImporter {
     pub fn new(client: RegistryClient, bulk_limit: i64) -> Self {
         RegistryImporter {
             client,
+            sources: std::sync::Arc::new(RegistrySources::new()),
             bulk_limit,
             host_arch: go_arch(std::env::consts::ARCH).to_owned(),
             host_os: go_os(std::env::consts::OS).to_owned(),
         }
     }
 
+    /// The importer `options` describe: CA files read now (and checked to be PEM), budgets
+    /// shared by all imports, mirrors and blocked/insecure registries.
+    pub fn from_options(options: &ImporterOptions) -> Result<Self, ImporterConfigError> {
+        let mut ca_pem = Vec::new();
+        for path in &options.ca_files {
+            let pem = std::fs::read(path).map_err(|source| ImporterConfigError::CaFile {
+                path: path.display().to_string(),
+                source,
+            })?;
+            ca_pem.push(pem);
+        }
+        let rate = options.requests_per_second.max(0.0);
+        let config = tagplane_distribution::ClientConfig {
+            requests_per_second: rate,
+            burst: (rate * 2.0).clamp(1.0, f64::from(u32::MAX)) as u32,
+            max_concurrent_requests: options.max_concurrent_requests.max(1),
+            ..Default::default()
+        };
+        let client = RegistryClient::builder()
+            .config(config)
+            .default_settings(tagplane_distribution::RegistrySettings {
+                insecure: false,
+                ca_pem,
+            })
+            .build()?;
+        Ok(Self::new(client, options.bulk_limit).with_sources(options.sources.clone()))
+    }
+
     /// An importer with default client settings and the default bulk limit (50).
     pub fn with_defaults() -> Result<Self, DistributionError> {
         Ok(Self::new(RegistryClient::new()?, DEFAULT_BULK_LIMIT))
+    }
+
+    /// Pull through the mirrors and honour the blocked and insecure registries of `sources`
+    /// (§11.2).
+    pub fn with_sources(mut self, sources: RegistrySources) -> Self {
+        self.sources = std::sync::Arc::new(sources);
+        self
     }
 
     /// Use `arch`/`os` (Go naming) as the default platform preference of Legacy list imports.
@@ -295,7 +380,8 @@ impl RegistryImporter {
         let now = crate::objects::SystemClock.now().0;
         let fetches: Vec<_> = jobs
             .iter()
-            .map(|job| {
+            .enumerate()
+            .map(|(n, job)| {
                 let options = FetchOptions {
                     import_mode: job.key.mode,
                     prefer_arch: job.key.prefer_arch.clone(),
@@ -308,25 +394,44 @@ impl RegistryImporter {
                 let keyring = &keyring;
                 async move {
                     if let Some(image) = self.unchanged(keyring, job).await {
-                        return Ok(FetchedImage {
+                        let fetched = FetchedImage {
                             resolved_digest: image.metadata.name.clone().unwrap_or_default(),
                             resolved_media_type: String::new(),
                             image,
                             manifests: Vec::new(),
-                        });
+                        };
+                        return (n, Ok(fetched));
                     }
-                    let r = fetch_image(&self.client, keyring, &job.reference, &options).await;
+                    let sources = self.sources.pull_sources(&job.reference, job.key.insecure);
+                    let r =
+                        fetch_image_from(&self.client, keyring, &job.reference, &sources, &options)
+                            .await;
                     if let Err(e) = &r {
                         tracing::debug!(reference = %job.key.reference, error = %e, "import failed");
                     }
-                    r
+                    (n, r)
                 }
             })
             .collect();
-        let results: Vec<Result<FetchedImage, DistributionError>> = futures::stream::iter(fetches)
-            .buffered(MAX_CONCURRENT_FETCHES)
-            .collect()
-            .await;
+        // Unordered, so a slow fetch does not hold back the start of the next ones (`buffered`
+        // counts finished-but-undelivered fetches against the limit); put back in job order.
+        let mut slots: Vec<Option<Result<FetchedImage, DistributionError>>> =
+            (0..fetches.len()).map(|_| None).collect();
+        let mut done = futures::stream::iter(fetches).buffer_unordered(MAX_CONCURRENT_FETCHES);
+        while let Some((n, result)) = done.next().await {
+            slots[n] = Some(result);
+        }
+        drop(done);
+        let results: Vec<Result<FetchedImage, DistributionError>> = slots
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(DistributionError::Config(
+                        "fetch did not complete".to_owned(),
+                    ))
+                })
+            })
+            .collect();
 
         let images = image_slots
             .into_iter()
@@ -392,16 +497,23 @@ impl RegistryImporter {
         if job.key.mode != ImportMode::Legacy {
             return None;
         }
-        let repo = Repository::for_reference(&job.reference, keyring)
-            .ok()?
-            .with_insecure(job.key.insecure);
         let defaulted = job.reference.docker_client_defaults();
         let wanted = if defaulted.id.is_empty() {
             defaulted.tag
         } else {
             defaulted.id
         };
-        let head = match self.client.head_manifest(&repo, &wanted).await {
+        let sources = self.sources.pull_sources(&job.reference, job.key.insecure);
+        let head = first_success(&sources, |source| {
+            let wanted = wanted.clone();
+            async move {
+                let repo = Repository::for_reference(&source.reference, keyring)?
+                    .with_insecure(source.insecure);
+                self.client.head_manifest(&repo, &wanted).await
+            }
+        })
+        .await;
+        let head = match head {
             Ok(Some(head)) => head,
             Ok(None) => return None,
             Err(e) => {
@@ -428,14 +540,14 @@ impl RegistryImporter {
         let name = &spec.from.name;
         let base = ImageReference::parse(name).map_err(|_| invalid_name(name))?;
         let insecure = spec.import_policy.insecure;
-        let repo = Repository::for_reference(&base, keyring)
-            .map_err(|e| e.to_k8s_status(&status_reference(&base)))?
-            .with_insecure(insecure);
-        let tags = self
-            .client
-            .list_tags(&repo)
-            .await
-            .map_err(|e| e.to_k8s_status(&status_reference(&base)))?;
+        let sources = self.sources.pull_sources(&base, insecure);
+        let tags = first_success(&sources, |source| async move {
+            let repo = Repository::for_reference(&source.reference, keyring)?
+                .with_insecure(source.insecure);
+            self.client.list_tags(&repo).await
+        })
+        .await
+        .map_err(|e| e.to_k8s_status(&status_reference(&base)))?;
         let (selected, additional) = select_bulk_tags(&tags, self.bulk_limit);
         let mode = import_mode(&spec.import_policy);
         let planned = selected

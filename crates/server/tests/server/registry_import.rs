@@ -1002,3 +1002,528 @@ async fn s11_5_kubectl_created_secret() {
     let stream = get_stream(&c, &s.url, "app").await;
     assert_eq!(history(&stream, "v1"), [digest]);
 }
+
+/// A server whose ImageStreamImports go through `importer` (no controllers).
+fn server_with_importer(
+    importer: tagplane_server::service::registry_importer::RegistryImporter,
+) -> Server {
+    Server::start_with_importer(
+        tempfile::tempdir().unwrap(),
+        tagplane_server::service::ServiceConfig::default(),
+        crate::harness::test_controllers(false),
+        Some(std::sync::Arc::new(importer)),
+    )
+}
+
+/// How many requests of any kind the registry's access log shows.
+fn all_requests(reg: &Registry) -> usize {
+    reg.log()
+        .lines()
+        .filter(|l| l.contains("HTTP/1.1\""))
+        .count()
+}
+
+/// §11.2 with two real registries and a third one blocked, configured as `tagplane serve
+/// --registry-mirror SRC=MIRROR --insecure-registry … --blocked-registry …` would:
+/// (a) with the source stopped, the import succeeds through the mirror and the stream and the
+/// Image name the *source* (§10.5: the reference in the user's spelling), without the request
+/// asking for insecure access (the registries are listed as insecure); (b) a tag neither has
+/// fails with the aggregate of both failures as an InternalError; (c) a blocked registry
+/// yields Forbidden "forbidden: registry <host> blocked" on the tag and receives no request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_2_mirrors_and_blocked_registries() {
+    use tagplane_server::service::registry_importer::{RegistryImporter, RegistrySources};
+    let Some(mut source) = Registry::start(None) else {
+        return;
+    };
+    let Some(mirror) = Registry::start(None) else {
+        return;
+    };
+    let Some(blocked) = Registry::start(None) else {
+        return;
+    };
+    let digest = mirror.push("ns/app", "v1", "from the mirror\n", None);
+    blocked.push("ns/app", "v1", "blocked\n", None);
+    source.stop();
+
+    let mut sources = RegistrySources::new();
+    let (src, mir) =
+        RegistrySources::parse_mirror_flag(&format!("{}={}", source.host, mirror.host)).unwrap();
+    sources.add_mirror(&src, &mir).unwrap();
+    sources.add_insecure(&source.host).unwrap();
+    sources.add_insecure(&mirror.host).unwrap();
+    sources.block(&blocked.host).unwrap();
+    let importer = RegistryImporter::new(tagplane_distribution::RegistryClient::new().unwrap(), 50)
+        .with_sources(sources);
+    let s = server_with_importer(importer);
+    let c = client();
+    let spec = |from: &str, to: &str| json!({"from": {"kind": "DockerImage", "name": from}, "to": {"name": to}});
+
+    // (a) Through the mirror; no `importPolicy.insecure` in the request.
+    let from = format!("{}/ns/app:v1", source.host);
+    let gets = mirror.manifest_requests("GET", "ns/app");
+    let out = import(&c, &s, &isi("app", true, json!([spec(&from, "v1")]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+    let want_ref = format!("{}/ns/app@{digest}", source.host);
+    assert_eq!(st["image"]["dockerImageReference"], want_ref.as_str());
+    assert!(
+        mirror.manifest_requests("GET", "ns/app") > gets,
+        "the mirror served it"
+    );
+    let stream = get_stream(&c, &s.url, "app").await;
+    let item = &status_tag(&stream, "v1").expect("status tag v1")["items"][0];
+    assert_eq!(item["dockerImageReference"], want_ref.as_str(), "{stream}");
+    assert_eq!(item["image"], digest.as_str());
+    assert_eq!(
+        spec_tag(&stream, "v1").unwrap()["from"]["name"],
+        from.as_str()
+    );
+    let (code, image) = send(c.get(format!(
+        "{}/apis/image.openshift.io/v1/images/{digest}",
+        s.url
+    )))
+    .await;
+    assert_eq!(code, StatusCode::OK, "{image}");
+    assert_eq!(image["dockerImageReference"], want_ref.as_str());
+
+    // (b) Missing on the mirror, source down: the aggregate of both, as an InternalError.
+    let missing = format!("{}/ns/app:nope", source.host);
+    let out = import(&c, &s, &isi("app", true, json!([spec(&missing, "nope")]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    assert_eq!(st["reason"], "InternalError", "{out}");
+    let msg = st["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with(&format!(
+            "Internal error occurred: {missing}: [{}/ns/app:nope: not found",
+            mirror.host
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!(", {missing}: ")), "{msg}");
+    let stream = get_stream(&c, &s.url, "app").await;
+    let cond = import_condition(&stream, "nope").expect("condition");
+    assert_eq!(cond["reason"], "InternalError");
+    assert_eq!(cond["message"], msg);
+
+    // (c) Blocked: Forbidden, and not a single request reaches the registry.
+    assert!(all_requests(&mirror) > 0, "the access log counts requests");
+    let before = all_requests(&blocked);
+    let from = format!("{}/ns/app:v1", blocked.host);
+    let mut req = spec(&from, "blocked");
+    req["importPolicy"] = json!({"insecure": true});
+    let out = import(&c, &s, &isi("app", true, json!([req]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    let msg = format!("forbidden: registry {} blocked", blocked.host);
+    assert_eq!(st["reason"], "Forbidden", "{out}");
+    assert_eq!(st["code"], 403);
+    assert_eq!(st["message"], msg.as_str());
+    let stream = get_stream(&c, &s.url, "app").await;
+    let cond = import_condition(&stream, "blocked").expect("condition");
+    assert_eq!(cond["status"], "False");
+    assert_eq!(cond["reason"], "Forbidden");
+    assert_eq!(cond["message"], msg.as_str());
+    // A repository import from it is refused the same way.
+    let mut body = isi("app", true, json!([]));
+    body["spec"]["repository"] = json!({"from": {"kind": "DockerImage", "name": format!("{}/ns/app", blocked.host)}, "importPolicy": {"insecure": true}});
+    let out = import(&c, &s, &body).await;
+    assert_eq!(
+        out["status"]["repository"]["status"]["reason"], "Forbidden",
+        "{out}"
+    );
+    assert_eq!(
+        all_requests(&blocked),
+        before,
+        "a blocked registry gets no request:\n{}",
+        blocked.log()
+    );
+}
+
+/// A rate-limiting HTTP proxy in front of a real registry (test fixture): while `limited` is
+/// set it answers every request `429` with `Retry-After` and `RateLimit-*` headers; otherwise
+/// it forwards the request to the registry and its answer back. Every request is logged with
+/// the time it arrived and the status it got.
+struct RateLimitProxy {
+    /// `127.0.0.1:PORT`.
+    host: String,
+    state: std::sync::Arc<ProxyState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+struct ProxyState {
+    upstream: String,
+    client: reqwest::Client,
+    limited: std::sync::atomic::AtomicBool,
+    retry_after_secs: u64,
+    log: std::sync::Mutex<Vec<(Instant, String, u16)>>,
+}
+
+async fn proxy_handler(
+    axum::extract::State(st): axum::extract::State<std::sync::Arc<ProxyState>>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let line = format!("{} {}", req.method(), req.uri());
+    let arrived = Instant::now();
+    if st.limited.load(std::sync::atomic::Ordering::SeqCst) {
+        st.log.lock().unwrap().push((arrived, line, 429));
+        let secs = st.retry_after_secs.to_string();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                ("Retry-After", secs.as_str()),
+                ("RateLimit-Limit", "10;w=60"),
+                ("RateLimit-Remaining", "0"),
+                ("RateLimit-Reset", secs.as_str()),
+            ],
+            "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"slow down\"}]}",
+        )
+            .into_response();
+    }
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let mut out = st.client.request(
+        req.method().clone(),
+        format!("http://{}{path}", st.upstream),
+    );
+    for name in ["accept", "authorization"] {
+        for v in req.headers().get_all(name) {
+            out = out.header(name, v.as_bytes());
+        }
+    }
+    let resp = match out.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            st.log.lock().unwrap().push((arrived, line, 502));
+            return (StatusCode::BAD_GATEWAY, e.to_string()).into_response();
+        }
+    };
+    let status = resp.status();
+    st.log
+        .lock()
+        .unwrap()
+        .push((arrived, line, status.as_u16()));
+    let mut builder = axum::http::Response::builder().status(status.as_u16());
+    for (name, value) in resp.headers() {
+        if name != "transfer-encoding" && name != "connection" {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let body = resp.bytes().await.unwrap_or_default();
+    builder.body(axum::body::Body::from(body)).unwrap()
+}
+
+impl RateLimitProxy {
+    async fn start(upstream: &str, retry_after_secs: u64) -> RateLimitProxy {
+        let state = std::sync::Arc::new(ProxyState {
+            upstream: upstream.to_owned(),
+            client: reqwest::Client::new(),
+            limited: std::sync::atomic::AtomicBool::new(false),
+            retry_after_secs,
+            log: std::sync::Mutex::new(Vec::new()),
+        });
+        let app = axum::Router::new()
+            .fallback(proxy_handler)
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        RateLimitProxy { host, state, task }
+    }
+
+    fn limit(&self, on: bool) {
+        self.state
+            .limited
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// (arrival, status) of every request so far.
+    fn requests(&self) -> Vec<(Instant, u16)> {
+        self.state
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(t, _, s)| (*t, *s))
+            .collect()
+    }
+
+    fn count(&self, status: u16) -> usize {
+        self.requests().iter().filter(|(_, s)| *s == status).count()
+    }
+}
+
+impl Drop for RateLimitProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Issue 5 "429 honoured and surfaced": a scheduled tag whose registry (a real one behind a
+/// rate-limiting proxy) answers `429 Retry-After: 3` with `RateLimit-*` headers gets an
+/// ImportSuccess=False condition with reason TooManyRequests naming the registry, the limit
+/// and the retry time; nothing reaches the registry again before the retry time; the scheduled
+/// controller holds the stream back until then, so repeated 429s leave the stream unwritten;
+/// once the registry lets requests through again the next check imports the image and clears
+/// the condition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s14_2_rate_limited_registry_surfaces_and_backs_off() {
+    use tagplane_server::service::registry_importer::RegistryImporter;
+    let Some(reg) = Registry::start(None) else {
+        return;
+    };
+    let digest = reg.push("ns/app", "v1", "rate limited\n", None);
+    const RETRY: u64 = 3;
+    let proxy = RateLimitProxy::start(&reg.host, RETRY).await;
+    proxy.limit(true);
+    // Fail fast on a 429 rather than sleeping through a Retry-After of more than 1 s.
+    let registry_client = tagplane_distribution::RegistryClient::builder()
+        .config(tagplane_distribution::ClientConfig {
+            max_retry_wait: Duration::from_secs(1),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let s = Server::start_with_importer(
+        tempfile::tempdir().unwrap(),
+        tagplane_server::service::ServiceConfig::default(),
+        crate::harness::test_controllers(true),
+        Some(std::sync::Arc::new(RegistryImporter::new(
+            registry_client,
+            50,
+        ))),
+    );
+    let c = client();
+    let from = format!("{}/ns/app:v1", proxy.host);
+    let body = json!({"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+        "metadata": {"name": "limited"},
+        "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": from},
+                           "importPolicy": {"scheduled": true, "insecure": true}}]}});
+    let (code, out) = send(c.post(format!("{}{NS}/imagestreams", s.url)).json(&body)).await;
+    assert_eq!(code, StatusCode::CREATED, "{out}");
+
+    let (stream, cond) = eventually("a TooManyRequests condition", || async {
+        let st = get_stream(&c, &s.url, "limited").await;
+        import_condition(&st, "t").map(|cond| (st, cond))
+    })
+    .await;
+    assert_eq!(cond["status"], "False", "{stream}");
+    assert_eq!(cond["reason"], "TooManyRequests", "{stream}");
+    assert_eq!(
+        cond["message"],
+        format!(
+            "too many requests: registry {} is rate limiting requests for \"{from}\" (limit 10 \
+             per 60s, 0 remaining); retry after {RETRY}s",
+            proxy.host
+        )
+        .as_str()
+    );
+    assert!(history(&stream, "t").is_empty(), "{stream}");
+    let rv = stream["metadata"]["resourceVersion"].clone();
+
+    // Two more rate-limited checks: each comes only after the retry time, and an identical
+    // failure is not rewritten.
+    let first = proxy.count(429);
+    eventually("two more rate-limited checks", || async {
+        (proxy.count(429) >= first + 2).then_some(())
+    })
+    .await;
+    let requests = proxy.requests();
+    for pair in requests.windows(2) {
+        if pair[0].1 == 429 {
+            let gap = pair[1].0 - pair[0].0;
+            assert!(
+                gap >= Duration::from_secs(RETRY),
+                "a request {gap:?} after a 429 asking for {RETRY}s"
+            );
+        }
+    }
+    let now = get_stream(&c, &s.url, "limited").await;
+    assert_eq!(now["metadata"]["resourceVersion"], rv, "{now}");
+
+    // The registry lets requests through again: the next check imports and clears it.
+    proxy.limit(false);
+    let done = eventually("the import after the rate limit", || async {
+        let st = get_stream(&c, &s.url, "limited").await;
+        (history(&st, "t") == [digest.clone()]).then_some(st)
+    })
+    .await;
+    assert!(import_condition(&done, "t").is_none(), "{done}");
+    assert!(
+        reg.manifest_requests("GET", "ns/app") > 0,
+        "the registry served it"
+    );
+}
+
+/// The peers the shared registry fixture needs in `mode`, checked with the skip-or-fail rule.
+fn fixture_peers(test: &str, mode: tagplane_testsupport::registry::Mode) -> bool {
+    use tagplane_testsupport::registry::Mode;
+    let mut peers = vec!["docker-registry", "skopeo", "umoci"];
+    if mode == Mode::Tls {
+        peers.push("openssl");
+    }
+    tagplane_testsupport::peers::available(test, &peers)
+}
+
+/// A shared-fixture registry in `mode` holding one umoci-built image at `repo:v1`; returns
+/// it with the image's manifest digest.
+fn fixture_registry(
+    mode: tagplane_testsupport::registry::Mode,
+    repo: &str,
+    content: &str,
+) -> (tagplane_testsupport::registry::Registry, String) {
+    let reg = tagplane_testsupport::registry::Registry::start(mode);
+    let layout = tagplane_testsupport::images::Layout::new();
+    let digest = layout.image("v1", content, "amd64", "linux");
+    reg.push(&layout, "v1", &format!("{repo}:v1"));
+    (reg, digest)
+}
+
+/// §11.3 trust at the server level: a docker-registry serving TLS with a certificate from a
+/// self-signed test CA is imported *securely* once the CA is given as `--registry-ca` (the
+/// same `ImporterOptions` `tagplane serve` builds from its flags); without the CA the
+/// certificate is refused (InternalError naming the certificate problem) unless the import
+/// asks for `insecure`; an unreadable CA file is refused at start-up, naming the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_3_tls_registry_with_registry_ca() {
+    use tagplane_server::service::registry_importer::{ImporterOptions, RegistryImporter};
+    use tagplane_testsupport::registry::Mode;
+    if !fixture_peers("s11_3_tls_registry_with_registry_ca", Mode::Tls) {
+        return;
+    }
+    let (reg, digest) = fixture_registry(Mode::Tls, "ns/app", "tls v1\n");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("registry-ca.pem");
+    std::fs::write(&ca_file, reg.ca_pem.as_ref().expect("TLS mode has a CA")).unwrap();
+    let importer = RegistryImporter::from_options(&ImporterOptions {
+        ca_files: vec![ca_file],
+        ..Default::default()
+    })
+    .unwrap();
+    let s = server_with_importer(importer);
+    let c = client();
+    let from = format!("{}/ns/app:v1", reg.host);
+    let secure = json!({"from": {"kind": "DockerImage", "name": from}, "to": {"name": "v1"}});
+
+    let out = import(&c, &s, &isi("app", true, json!([secure.clone()]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+    let stream = get_stream(&c, &s.url, "app").await;
+    assert_eq!(history(&stream, "v1"), std::slice::from_ref(&digest));
+    assert_eq!(
+        status_tag(&stream, "v1").unwrap()["items"][0]["dockerImageReference"],
+        format!("{}/ns/app@{digest}", reg.host).as_str()
+    );
+    assert!(
+        spec_tag(&stream, "v1").unwrap()["importPolicy"]
+            .get("insecure")
+            .is_none_or(|v| v == false),
+        "{stream}"
+    );
+
+    // Without the CA: refused, unless the import is insecure.
+    let plain = Server::start_with_registry_importer();
+    let out = import(&c, &plain, &isi("app", false, json!([secure]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    assert_eq!(st["reason"], "InternalError", "{out}");
+    let msg = st["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with(&format!("Internal error occurred: {from}: "))
+            && msg.to_ascii_lowercase().contains("certificate"),
+        "{msg}"
+    );
+    let out = import(
+        &c,
+        &plain,
+        &isi("app", false, json!([insecure(&from, "v1")])),
+    )
+    .await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+
+    let missing = dir.path().join("absent.pem");
+    let err = RegistryImporter::from_options(&ImporterOptions {
+        ca_files: vec![missing.clone()],
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("--registry-ca {}: ", missing.display())),
+        "{err}"
+    );
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    assert!(
+        RegistryImporter::from_options(&ImporterOptions {
+            ca_files: vec![not_pem],
+            ..Default::default()
+        })
+        .is_err()
+    );
+}
+
+/// §11.5 with Bearer tokens at the server level: a docker-registry in `auth.token` mode whose
+/// token server (the shared Rust fixture) gives anonymous callers nothing on `private/…`.
+/// Without a secret the import is Unauthorized; with a dockerconfigjson pull secret the
+/// server obtains an authenticated token and imports; with a wrong password the answer is
+/// "incorrect username or password" (the §10.3 anonymous retry is refused too, so the
+/// first-attempt status is kept) and the earlier history is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_5_bearer_token_registry_with_pull_secret() {
+    use tagplane_testsupport::registry::{Mode, PASSWORD, USER};
+    if !fixture_peers("s11_5_bearer_token_registry_with_pull_secret", Mode::Token) {
+        return;
+    }
+    let (reg, digest) = fixture_registry(Mode::Token, "private/app", "bearer v1\n");
+    let token = reg.token.as_ref().expect("token mode has a token server");
+    let s = Server::start_with_registry_importer();
+    let c = client();
+    let from = format!("{}/private/app:v1", reg.host);
+
+    let out = import(&c, &s, &isi("app", false, json!([insecure(&from, "v1")]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    assert_eq!(st["reason"], "Unauthorized", "{out}");
+    assert_eq!(
+        st["message"],
+        format!("you may not have access to the container image \"{from}\"").as_str()
+    );
+
+    put_pull_secret(&c, &s, &reg.host, USER, PASSWORD).await;
+    let before = token.authenticated_requests();
+    let out = import(&c, &s, &isi("app", true, json!([insecure(&from, "v1")]))).await;
+    let st = &out["status"]["images"][0];
+    assert_eq!(st["status"]["status"], "Success", "{out}");
+    assert_eq!(st["image"]["metadata"]["name"], digest.as_str());
+    assert!(
+        token.authenticated_requests() > before,
+        "the token came from the pull secret's credentials"
+    );
+    let stream = get_stream(&c, &s.url, "app").await;
+    assert_eq!(history(&stream, "v1"), std::slice::from_ref(&digest));
+
+    put_pull_secret(&c, &s, &reg.host, USER, "wrong").await;
+    let out = import(&c, &s, &isi("app", true, json!([insecure(&from, "again")]))).await;
+    let st = &out["status"]["images"][0]["status"];
+    assert_eq!(st["reason"], "Unauthorized", "{out}");
+    assert_eq!(
+        st["message"],
+        format!("incorrect username or password for image \"{from}\"").as_str()
+    );
+    assert!(
+        !out.to_string().contains("wrong"),
+        "no secret in the answer"
+    );
+    let stream = get_stream(&c, &s.url, "app").await;
+    assert_eq!(history(&stream, "v1"), [digest]);
+    let cond = import_condition(&stream, "again").expect("condition");
+    assert_eq!(cond["reason"], "Unauthorized");
+}

@@ -4,7 +4,8 @@
 //! `rootcertbundle` and finds the key by the JWT header's `kid`, the libtrust key ID of the
 //! public key (`base32(sha256(SPKI DER)[:30])` in 12 groups of 4 joined by `:`). Claims: `iss`,
 //! `aud` (= service), `sub`, `exp`/`nbf`/`iat`, `jti`, and `access`. Authenticated callers get
-//! the actions they ask for; anonymous callers get only `pull`; bad Basic credentials get 401.
+//! the actions they ask for; anonymous callers get only `pull`, and nothing on repositories
+//! under [`PRIVATE_PREFIX`]; bad Basic credentials get 401.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,6 +26,8 @@ use crate::server::BackgroundServer;
 pub const SERVICE: &str = "test-registry";
 /// Issuer the registry trusts (`auth.token.issuer`).
 pub const ISSUER: &str = "test-issuer";
+/// Repositories under this prefix are not readable anonymously.
+pub const PRIVATE_PREFIX: &str = "private/";
 
 struct TokenState {
     key: EcdsaKeyPair,
@@ -32,6 +35,7 @@ struct TokenState {
     user: String,
     password: String,
     requests: AtomicUsize,
+    authenticated: AtomicUsize,
     counter: AtomicUsize,
 }
 
@@ -63,6 +67,7 @@ impl TokenServer {
             user: user.to_owned(),
             password: password.to_owned(),
             requests: AtomicUsize::new(0),
+            authenticated: AtomicUsize::new(0),
             counter: AtomicUsize::new(0),
         });
         let app = axum::Router::new()
@@ -80,6 +85,11 @@ impl TokenServer {
     /// How many token requests were answered so far (any outcome).
     pub fn requests(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// How many tokens were issued to callers with the right credentials.
+    pub fn authenticated_requests(&self) -> usize {
+        self.state.authenticated.load(Ordering::SeqCst)
     }
 }
 
@@ -154,6 +164,9 @@ async fn token(
         }
         None => None,
     };
+    if subject.is_some() {
+        state.authenticated.fetch_add(1, Ordering::SeqCst);
+    }
     let url = reqwest::Url::parse(&format!("http://x/?{}", query.unwrap_or_default())).unwrap();
     let mut service = String::new();
     let mut access = Vec::new();
@@ -171,7 +184,9 @@ async fn token(
                     };
                     let actions: Vec<&str> = actions
                         .split(',')
-                        .filter(|a| subject.is_some() || *a == "pull")
+                        .filter(|a| {
+                            subject.is_some() || (*a == "pull" && !name.starts_with(PRIVATE_PREFIX))
+                        })
                         .collect();
                     access
                         .push(serde_json::json!({"type": kind, "name": name, "actions": actions}));
