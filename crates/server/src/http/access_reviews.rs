@@ -123,25 +123,25 @@ async fn self_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (_, decoded) = decode_write::<SelfSubjectAccessReview>(&q, &headers, body)?;
-        let mut review = decoded.value;
-        let a = review_attributes(
-            "SelfSubjectAccessReview",
-            review.spec.resource_attributes.as_ref(),
-            review.spec.non_resource_attributes.as_ref(),
-        )?;
-        let d = st.service.authorize(&caller(), &a).await?;
-        review.status = Some(status_of(d));
-        review.metadata.creation_timestamp = None;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &review,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    let code = StatusCode::CREATED;
+    write_response(
+        &q,
+        &headers,
+        body,
+        code,
+        |_, mut review: SelfSubjectAccessReview| async move {
+            let a = review_attributes(
+                "SelfSubjectAccessReview",
+                review.spec.resource_attributes.as_ref(),
+                review.spec.non_resource_attributes.as_ref(),
+            )?;
+            let d = st.service.authorize(&caller(), &a).await?;
+            review.status = Some(status_of(d));
+            review.metadata.creation_timestamp = None;
+            Ok(review)
+        },
+    )
+    .await
 }
 
 async fn subject_review(
@@ -150,42 +150,42 @@ async fn subject_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (_, decoded) = decode_write::<SubjectAccessReview>(&q, &headers, body)?;
-        let mut review = decoded.value;
-        let spec = &review.spec;
-        let user = UserInfo {
-            name: spec.user.clone().unwrap_or_default(),
-            uid: spec.uid.clone().unwrap_or_default(),
-            groups: spec.groups.clone().unwrap_or_default(),
-        };
-        if user.name.is_empty() && user.groups.is_empty() {
-            return Err(ApiError::invalid(
-                GROUP,
-                "SubjectAccessReview",
-                "",
-                &[FieldError::invalid(
-                    "spec.user",
+    let code = StatusCode::CREATED;
+    write_response(
+        &q,
+        &headers,
+        body,
+        code,
+        |_, mut review: SubjectAccessReview| async move {
+            let spec = &review.spec;
+            let user = UserInfo {
+                name: spec.user.clone().unwrap_or_default(),
+                uid: spec.uid.clone().unwrap_or_default(),
+                groups: spec.groups.clone().unwrap_or_default(),
+            };
+            if user.name.is_empty() && user.groups.is_empty() {
+                return Err(ApiError::invalid(
+                    GROUP,
+                    "SubjectAccessReview",
                     "",
-                    "at least one of user or group must be specified",
-                )],
-            ));
-        }
-        let a = review_attributes(
-            "SubjectAccessReview",
-            spec.resource_attributes.as_ref(),
-            spec.non_resource_attributes.as_ref(),
-        )?;
-        let d = st.service.authorize(&user, &a).await?;
-        review.status = Some(status_of(d));
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &review,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+                    &[FieldError::invalid(
+                        "spec.user",
+                        "",
+                        "at least one of user or group must be specified",
+                    )],
+                ));
+            }
+            let a = review_attributes(
+                "SubjectAccessReview",
+                spec.resource_attributes.as_ref(),
+                spec.non_resource_attributes.as_ref(),
+            )?;
+            let d = st.service.authorize(&user, &a).await?;
+            review.status = Some(status_of(d));
+            Ok(review)
+        },
+    )
+    .await
 }
 
 /// `kubectl auth can-i --list`: every rule that applies to the caller in a namespace.
@@ -195,46 +195,46 @@ async fn rules_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (_, decoded) = decode_write::<SelfSubjectRulesReview>(&q, &headers, body)?;
-        let mut review = decoded.value;
-        let ns = review.spec.namespace.clone().unwrap_or_default();
-        if ns.is_empty() {
-            return Err(ApiError::invalid(
-                GROUP,
-                "SelfSubjectRulesReview",
-                "",
-                &[FieldError::required("spec.namespace", "")],
-            ));
-        }
-        let snapshot = st.service.rbac.snapshot(&st.service.objects).await?;
-        let (rules, errors) = snapshot.rules_for(&caller(), &ns);
-        let mut status = SubjectRulesReviewStatus {
-            incomplete: !errors.is_empty(),
-            evaluation_error: (!errors.is_empty()).then(|| errors.join(", ")),
-            ..Default::default()
-        };
-        for r in rules {
-            match r.non_resource_urls.filter(|u| !u.is_empty()) {
-                Some(urls) => status.non_resource_rules.push(NonResourceRule {
-                    non_resource_urls: Some(urls),
-                    verbs: r.verbs,
-                }),
-                None => status.resource_rules.push(ResourceRule {
-                    api_groups: r.api_groups,
-                    resource_names: r.resource_names,
-                    resources: r.resources,
-                    verbs: r.verbs,
-                }),
+    let code = StatusCode::CREATED;
+    write_response(
+        &q,
+        &headers,
+        body,
+        code,
+        |_, mut review: SelfSubjectRulesReview| async move {
+            let ns = review.spec.namespace.clone().unwrap_or_default();
+            if ns.is_empty() {
+                return Err(ApiError::invalid(
+                    GROUP,
+                    "SelfSubjectRulesReview",
+                    "",
+                    &[FieldError::required("spec.namespace", "")],
+                ));
             }
-        }
-        review.status = Some(status);
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &review,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+            let snapshot = st.service.rbac.snapshot(&st.service.objects).await?;
+            let (rules, errors) = snapshot.rules_for(&caller(), &ns);
+            let mut status = SubjectRulesReviewStatus {
+                incomplete: !errors.is_empty(),
+                evaluation_error: (!errors.is_empty()).then(|| errors.join(", ")),
+                ..Default::default()
+            };
+            for r in rules {
+                match r.non_resource_urls.filter(|u| !u.is_empty()) {
+                    Some(urls) => status.non_resource_rules.push(NonResourceRule {
+                        non_resource_urls: Some(urls),
+                        verbs: r.verbs,
+                    }),
+                    None => status.resource_rules.push(ResourceRule {
+                        api_groups: r.api_groups,
+                        resource_names: r.resource_names,
+                        resources: r.resources,
+                        verbs: r.verbs,
+                    }),
+                }
+            }
+            review.status = Some(status);
+            Ok(review)
+        },
+    )
+    .await
 }

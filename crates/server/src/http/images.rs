@@ -74,17 +74,14 @@ async fn create_image(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<Image>(&q, &headers, body)?;
-        let image = st.service.create_image(decoded.value, opts).await?;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &image,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(
+        &q,
+        &headers,
+        body,
+        StatusCode::CREATED,
+        |opts, image: Image| st.service.create_image(image, opts),
+    )
+    .await
 }
 
 async fn get_image(
@@ -103,16 +100,11 @@ async fn replace_image(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<Image>(&q, &headers, body)?;
-        let image = st
-            .service
-            .update_image(&name, ObjectUpdate::Replace(decoded.value), opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &image, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(&q, &headers, body, StatusCode::OK, |opts, image: Image| {
+        st.service
+            .update_image(&name, ObjectUpdate::Replace(image), opts)
+    })
+    .await
 }
 
 async fn patch_image(
@@ -122,15 +114,12 @@ async fn patch_image(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let patch = patch_fn(&headers, body, &smp::IMAGE)?;
+    patch_response(&q, &headers, body, &smp::IMAGE, |opts, patch| async move {
         st.service
             .update_image(&name, ObjectUpdate::Patch(&*patch), opts)
             .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    })
+    .await
 }
 
 async fn delete_image(
@@ -140,14 +129,12 @@ async fn delete_image(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, rv, uid) = delete_request(&q, &headers, body)?;
+    delete_response(&q, &headers, body, |opts, rv, uid| async move {
         st.service
             .delete_image(&name, rv, uid.as_deref(), opts)
             .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    })
+    .await
 }
 
 async fn create_signature(
@@ -156,16 +143,14 @@ async fn create_signature(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageSignature>(&q, &headers, body)?;
-        let sig = st
-            .service
-            .create_image_signature(decoded.value, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &sig, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(
+        &q,
+        &headers,
+        body,
+        StatusCode::CREATED,
+        |opts, sig: ImageSignature| st.service.create_image_signature(sig, opts),
+    )
+    .await
 }
 
 async fn delete_signature(

@@ -48,13 +48,14 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<Namespace>(&q, &headers, body)?;
-        let ns = st.service.create_namespace(decoded.value, opts).await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &ns, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(
+        &q,
+        &headers,
+        body,
+        StatusCode::CREATED,
+        |opts, ns: Namespace| st.service.create_namespace(ns, opts),
+    )
+    .await
 }
 
 async fn get_one(
@@ -93,13 +94,10 @@ async fn patch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let f = patch_fn(&headers, body, &super::smp::NAMESPACE)?;
-        st.service
-            .update_namespace(&name, crate::service::tags::ObjectUpdate::Patch(&*f), opts)
-            .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    let schema = &super::smp::NAMESPACE;
+    patch_response(&q, &headers, body, schema, |opts, f| async move {
+        let update = crate::service::tags::ObjectUpdate::Patch(&*f);
+        st.service.update_namespace(&name, update, opts).await
+    })
+    .await
 }

@@ -61,17 +61,14 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ProjectRequest>(&q, &headers, body)?;
-        let project = st.service.request_project(decoded.value, opts).await?;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &project,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(
+        &q,
+        &headers,
+        body,
+        StatusCode::CREATED,
+        |opts, r: ProjectRequest| st.service.request_project(r, opts),
+    )
+    .await
 }
 
 impl TableRow for Project {

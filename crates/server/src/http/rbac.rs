@@ -1,27 +1,18 @@
 //! Handlers of `rbac.authorization.k8s.io/v1` roles, clusterroles, rolebindings and
-//! clusterrolebindings: one generic set of list/watch/get/create/update/patch/delete handlers,
-//! and their server-side Tables (what `kubectl get clusterrolebindings` prints).
-
-use std::collections::HashMap;
+//! clusterrolebindings: served by the generic handlers of [`super::simple`], with their
+//! server-side Tables (what `kubectl get clusterrolebindings` prints).
 
 use axum::Router;
-use axum::routing::get;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use tagplane_api::meta::{List, ObjectMeta, Time};
+use tagplane_api::humanize::kubectl_age;
+use tagplane_api::meta::{ObjectMeta, Time};
 
+use super::AppState;
 use super::BodyKind;
-use super::prelude::*;
+use super::simple::{self, Served};
 use super::smp::{MergeList, MergeSchema};
 use super::table::{Column, TableRow};
-use super::watch::watch_response;
-use crate::service::rbac::RbacObject;
-use crate::service::tags::ObjectUpdate;
-use tagplane_api::humanize::kubectl_age;
-
-const PREFIX: &str = "/apis/rbac.authorization.k8s.io/v1";
 
 /// RBAC lists (`rules`, `subjects`) are atomic: a strategic merge patch replaces them.
 static RBAC_SCHEMA: MergeSchema = MergeSchema {
@@ -52,202 +43,21 @@ rbac_body!(ClusterRole, "ClusterRole");
 rbac_body!(RoleBinding, "RoleBinding");
 rbac_body!(ClusterRoleBinding, "ClusterRoleBinding");
 
-/// What the generic handlers need of a kind.
-trait Kind: RbacObject + TableRow + BodyKind + Serialize + DeserializeOwned {}
-impl<T: RbacObject + TableRow + BodyKind + Serialize + DeserializeOwned> Kind for T {}
+macro_rules! rbac_served {
+    ($($t:ty),*) => {
+        $(impl Served for $t {
+            const PATCH_SCHEMA: &'static MergeSchema = &RBAC_SCHEMA;
+        })*
+    };
+}
+rbac_served!(Role, ClusterRole, RoleBinding, ClusterRoleBinding);
 
 /// Routes of the four kinds.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            &format!("{PREFIX}/clusterroles"),
-            get(list::<ClusterRole>).post(create::<ClusterRole>),
-        )
-        .route(
-            &format!("{PREFIX}/clusterroles/{{name}}"),
-            get(get_one::<ClusterRole>)
-                .put(replace::<ClusterRole>)
-                .patch(patch::<ClusterRole>)
-                .delete(remove::<ClusterRole>),
-        )
-        .route(
-            &format!("{PREFIX}/clusterrolebindings"),
-            get(list::<ClusterRoleBinding>).post(create::<ClusterRoleBinding>),
-        )
-        .route(
-            &format!("{PREFIX}/clusterrolebindings/{{name}}"),
-            get(get_one::<ClusterRoleBinding>)
-                .put(replace::<ClusterRoleBinding>)
-                .patch(patch::<ClusterRoleBinding>)
-                .delete(remove::<ClusterRoleBinding>),
-        )
-        .route(&format!("{PREFIX}/roles"), get(list::<Role>))
-        .route(
-            &format!("{PREFIX}/namespaces/{{ns}}/roles"),
-            get(list::<Role>).post(create::<Role>),
-        )
-        .route(
-            &format!("{PREFIX}/namespaces/{{ns}}/roles/{{name}}"),
-            get(get_one::<Role>)
-                .put(replace::<Role>)
-                .patch(patch::<Role>)
-                .delete(remove::<Role>),
-        )
-        .route(&format!("{PREFIX}/rolebindings"), get(list::<RoleBinding>))
-        .route(
-            &format!("{PREFIX}/namespaces/{{ns}}/rolebindings"),
-            get(list::<RoleBinding>).post(create::<RoleBinding>),
-        )
-        .route(
-            &format!("{PREFIX}/namespaces/{{ns}}/rolebindings/{{name}}"),
-            get(get_one::<RoleBinding>)
-                .put(replace::<RoleBinding>)
-                .patch(patch::<RoleBinding>)
-                .delete(remove::<RoleBinding>),
-        )
-}
-
-type Params = Path<HashMap<String, String>>;
-
-fn ns_of(p: &HashMap<String, String>) -> Option<String> {
-    p.get("ns").cloned()
-}
-
-fn name_of(p: &HashMap<String, String>) -> String {
-    p.get("name").cloned().unwrap_or_default()
-}
-
-async fn list<T: Kind>(
-    State(st): State<AppState>,
-    Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let ns = ns_of(&p);
-    let selector = match st
-        .service
-        .rbac_selector(q.label_selector.as_deref(), q.field_selector.as_deref())
-    {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    if q.is_watch() {
-        let params = watch_params(ns, &q);
-        let present = watch_presenter::<T>(&st, &headers);
-        let keep = move |o: &T| selector.matches(o.meta(), |_| None);
-        return watch_response::<T, _, _>(&st.service, params, present, keep).await;
-    }
-    let result = st
-        .service
-        .list_rbac::<T>(ns.as_deref(), &list_options(&q), &selector)
-        .await
-        .map(|l| List {
-            api_version: <T as crate::objects::StoredObject>::API_VERSION.into(),
-            kind: format!("{}List", <T as crate::objects::StoredObject>::KIND),
-            metadata: l.meta,
-            items: l.items,
-        });
-    list_response(&st, &headers, result)
-}
-
-async fn create<T: Kind>(
-    State(st): State<AppState>,
-    Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<T>(&q, &headers, body)?;
-        let ns = ns_of(&p);
-        let created = st
-            .service
-            .create_rbac(ns.as_deref(), decoded.value, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &created,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn get_one<T: Kind>(
-    State(st): State<AppState>,
-    Path(p): Params,
-    headers: HeaderMap,
-) -> Response {
-    let result = st
-        .service
-        .get_rbac::<T>(ns_of(&p).as_deref(), &name_of(&p))
-        .await;
-    object_response(&st, &headers, result)
-}
-
-async fn replace<T: Kind>(
-    State(st): State<AppState>,
-    Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<T>(&q, &headers, body)?;
-        let updated = st
-            .service
-            .update_rbac(
-                ns_of(&p).as_deref(),
-                &name_of(&p),
-                ObjectUpdate::Replace(decoded.value),
-                opts,
-            )
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &updated, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn patch<T: Kind>(
-    State(st): State<AppState>,
-    Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let f = patch_fn(&headers, body, &RBAC_SCHEMA)?;
-        st.service
-            .update_rbac::<T>(
-                ns_of(&p).as_deref(),
-                &name_of(&p),
-                ObjectUpdate::Patch(&*f),
-                opts,
-            )
-            .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
-}
-
-async fn remove<T: Kind>(
-    State(st): State<AppState>,
-    Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, rv, uid) = delete_request(&q, &headers, body)?;
-        st.service
-            .delete_rbac::<T>(ns_of(&p).as_deref(), &name_of(&p), rv, uid.as_deref(), opts)
-            .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    let router = simple::routes::<ClusterRole>(Router::new());
+    let router = simple::routes::<ClusterRoleBinding>(router);
+    let router = simple::routes::<Role>(router);
+    simple::routes::<RoleBinding>(router)
 }
 
 const CREATED_AT_DOC: &str =

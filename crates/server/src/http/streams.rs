@@ -127,22 +127,14 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let decoded = decode_body::<ImageStream>(
-            &headers,
-            &body_bytes(body)?,
-            q.field_validation.as_deref(),
-        )?;
-        let created = st.service.create_stream(&ns, decoded.value, opts).await?;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &created,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(
+        &q,
+        &headers,
+        body,
+        StatusCode::CREATED,
+        |opts, is: ImageStream| st.service.create_stream(&ns, is, opts),
+    )
+    .await
 }
 
 async fn get_one(
@@ -168,21 +160,14 @@ async fn replace_part(
     body: Bytes,
     part: StreamPart,
 ) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let decoded = decode_body::<ImageStream>(
-            &headers,
-            &body_bytes(body)?,
-            q.field_validation.as_deref(),
-        )?;
-        let s = st
-            .service
-            .replace_stream(&ns, &name, decoded.value, part, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(
+        &q,
+        &headers,
+        body,
+        StatusCode::OK,
+        |opts, is: ImageStream| st.service.replace_stream(&ns, &name, is, part, opts),
+    )
+    .await
 }
 
 async fn replace(
@@ -214,17 +199,13 @@ async fn patch_part(
     body: Bytes,
     part: StreamPart,
 ) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let patch = super::patch_fn(&headers, body, &super::smp::IMAGE_STREAM)?;
-        let s = st
-            .service
+    let schema = &super::smp::IMAGE_STREAM;
+    patch_response(&q, &headers, body, schema, |opts, patch| async move {
+        st.service
             .patch_stream(&ns, &name, part, opts, &*patch)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &[]))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+            .await
+    })
+    .await
 }
 
 async fn patch(
@@ -286,14 +267,10 @@ async fn delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, rv, uid) = super::delete_request(&q, &headers, body)?;
-        let s = st
-            .service
+    delete_response(&q, &headers, body, |opts, rv, uid| async move {
+        st.service
             .delete_stream(&ns, &name, rv, uid.as_deref(), opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &[]))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+            .await
+    })
+    .await
 }

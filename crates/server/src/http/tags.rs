@@ -126,16 +126,14 @@ async fn create_istag(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageStreamTag>(&q, &headers, body)?;
-        let ist = st
-            .service
-            .create_image_stream_tag(&ns, decoded.value, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &ist, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(
+        &q,
+        &headers,
+        body,
+        StatusCode::CREATED,
+        |opts, ist: ImageStreamTag| st.service.create_image_stream_tag(&ns, ist, opts),
+    )
+    .await
 }
 
 async fn replace_istag(
@@ -145,21 +143,15 @@ async fn replace_istag(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageStreamTag>(&q, &headers, body)?;
-        let update = ObjectUpdate::Replace(decoded.value);
+    coded_write_response(&q, &headers, body, |opts, ist: ImageStreamTag| async move {
+        let update = ObjectUpdate::Replace(ist);
         let (ist, created) = st
             .service
             .update_image_stream_tag(&ns, &name, update, opts)
             .await?;
-        Ok::<_, ApiError>(json_response(
-            created_or_ok(created),
-            &ist,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+        Ok((created_or_ok(created), ist))
+    })
+    .await
 }
 
 async fn patch_istag(
@@ -190,15 +182,13 @@ async fn delete_istag(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        // Only the UID precondition is honoured (§5.6).
-        let (opts, _rv, uid) = delete_request(&q, &headers, body)?;
+    // Only the UID precondition is honoured (§5.6).
+    delete_response(&q, &headers, body, |opts, _rv, uid| async move {
         st.service
             .delete_image_stream_tag(&ns, &name, uid.as_deref(), opts)
             .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    })
+    .await
 }
 
 // ------------------------------------------------------------------------------ imagetags
@@ -240,16 +230,14 @@ async fn create_itag(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageTag>(&q, &headers, body)?;
-        let itag = st
-            .service
-            .create_image_tag(&ns, decoded.value, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &itag, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    write_response(
+        &q,
+        &headers,
+        body,
+        StatusCode::CREATED,
+        |opts, itag: ImageTag| st.service.create_image_tag(&ns, itag, opts),
+    )
+    .await
 }
 
 async fn replace_itag(
@@ -259,21 +247,15 @@ async fn replace_itag(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageTag>(&q, &headers, body)?;
-        let update = ObjectUpdate::Replace(decoded.value);
+    coded_write_response(&q, &headers, body, |opts, itag: ImageTag| async move {
+        let update = ObjectUpdate::Replace(itag);
         let (itag, created) = st
             .service
             .update_image_tag(&ns, &name, update, opts)
             .await?;
-        Ok::<_, ApiError>(json_response(
-            created_or_ok(created),
-            &itag,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+        Ok((created_or_ok(created), itag))
+    })
+    .await
 }
 
 async fn patch_itag(
@@ -304,12 +286,10 @@ async fn delete_itag(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (opts, _rv, uid) = delete_request(&q, &headers, body)?;
+    delete_response(&q, &headers, body, |opts, _rv, uid| async move {
         st.service
             .delete_image_tag(&ns, &name, uid.as_deref(), opts)
             .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    })
+    .await
 }
