@@ -58,12 +58,9 @@ fn confirm_single_tag_then_reimport() {
     );
 }
 
-#[test]
-fn confirm_all_imports_every_tag() {
-    let Some(reg) = Registry::start() else { return };
-    let s = Server::start();
-    let d35 = reg.push("library/python", "3.5", "python 3.5");
-    let d36 = reg.push("library/python", "3.6", "python 3.6");
+/// `import-image python --from {registry}/library/python --confirm --all --insecure`, its
+/// normalized output (the command must succeed).
+fn import_all_python(s: &Server, reg: &Registry) -> String {
     let from = format!("{}/library/python", reg.host);
     let out = s.run(&[
         "import-image",
@@ -74,7 +71,16 @@ fn confirm_all_imports_every_tag() {
         "--all",
         "--insecure",
     ]);
-    let text = normalize(out.ok());
+    normalize(out.ok())
+}
+
+#[test]
+fn confirm_all_imports_every_tag() {
+    let Some(reg) = Registry::start() else { return };
+    let s = Server::start();
+    let d35 = reg.push("library/python", "3.5", "python 3.5");
+    let d36 = reg.push("library/python", "3.6", "python 3.6");
+    let text = import_all_python(&s, &reg);
     assert!(
         text.starts_with("imagestream.image.openshift.io/python imported\n\nName:\t\t\tpython\n"),
         "{text}"
@@ -114,7 +120,7 @@ fn confirm_all_imports_every_tag() {
         "-o",
         "jsonpath={.spec.dockerImageRepository}",
     ]);
-    assert_eq!(stream.ok(), from);
+    assert_eq!(stream.ok(), format!("{}/library/python", reg.host));
 }
 
 #[test]
@@ -270,17 +276,7 @@ fn all_with_tag_limit_reports_additional_tags() {
     for t in ["3.5", "3.6", "latest"] {
         reg.push("library/python", t, t);
     }
-    let from = format!("{}/library/python", reg.host);
-    let out = s.run(&[
-        "import-image",
-        "python",
-        "--from",
-        &from,
-        "--confirm",
-        "--all",
-        "--insecure",
-    ]);
-    let text = normalize(out.ok());
+    let text = import_all_python(&s, &reg);
     assert!(text.contains("Tags:\t\t\t1\n\nlatest\n"), "{text}");
     assert!(
         text.ends_with(

@@ -1145,47 +1145,23 @@ fn kubectl_with_a_token_sees_forbidden_and_can_i() {
         stderr.contains("Error from server (Forbidden): imagestreams.image.openshift.io is forbidden: User \"system:serviceaccount:other:default\" cannot list resource \"imagestreams\" in API group \"image.openshift.io\" in the namespace \"shared\""),
         "{stderr}"
     );
-    let out = run(
-        &myapp,
-        &[
-            "auth",
-            "can-i",
-            "get",
-            "imagestreams",
-            "--subresource=layers",
-            "-n",
-            "shared",
-        ],
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "yes",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(
-        &other,
-        &[
-            "auth",
-            "can-i",
-            "get",
-            "imagestreams",
-            "--subresource=layers",
-            "-n",
-            "shared",
-        ],
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "no",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(
-        &myapp,
-        &["auth", "can-i", "list", "imagestreams", "-n", "shared"],
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "no");
+    let layers = "get imagestreams --subresource=layers";
+    for (token, what, want) in [
+        (&myapp, layers, "yes"),
+        (&other, layers, "no"),
+        (&myapp, "list imagestreams", "no"),
+    ] {
+        let mut args = vec!["auth", "can-i"];
+        args.extend(what.split(' '));
+        args.extend(["-n", "shared"]);
+        let out = run(token, &args);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            want,
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let out = run(&myapp, &["auth", "can-i", "--list", "-n", "shared"]);
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(
