@@ -7,12 +7,8 @@ use k8s_openapi::api::core::v1::Secret;
 
 use super::prelude::*;
 use super::simple::{self, Served};
-use super::smp::MergeSchema;
-use super::tags::SECRET;
 
-impl Served for Secret {
-    const PATCH_SCHEMA: &'static MergeSchema = &SECRET;
-}
+impl Served for Secret {}
 
 /// Routes of these resources.
 pub fn routes() -> Router<AppState> {

@@ -11,9 +11,7 @@ use tagplane_api::meta::{Time, Timestamp};
 use super::BodyKind;
 use super::prelude::*;
 use super::simple::{self, Served};
-use super::smp::MergeSchema;
 use super::table::{Column, TableRow};
-use super::tags::SECRET;
 
 /// Routes of these resources.
 pub fn routes() -> Router<AppState> {
@@ -33,9 +31,7 @@ impl BodyKind for TokenRequest {
     const KIND: &'static str = "TokenRequest";
 }
 
-impl Served for ServiceAccount {
-    const PATCH_SCHEMA: &'static MergeSchema = &SECRET;
-}
+impl Served for ServiceAccount {}
 
 impl TableRow for ServiceAccount {
     fn columns() -> Vec<Column> {

@@ -12,6 +12,7 @@ use super::BodyKind;
 use super::prelude::*;
 use super::smp::MergeSchema;
 use super::table::TableRow;
+use super::tags::METADATA_ONLY;
 use super::watch::watch_response;
 use crate::objects::StoredObject;
 use crate::service::simple::{SimpleObject, selected};
@@ -20,7 +21,7 @@ use crate::service::tags::ObjectUpdate;
 /// A kind the generic handlers serve.
 pub(super) trait Served: SimpleObject + TableRow + BodyKind {
     /// How a strategic merge patch merges its lists.
-    const PATCH_SCHEMA: &'static MergeSchema;
+    const PATCH_SCHEMA: &'static MergeSchema = &METADATA_ONLY;
 }
 
 /// Add the routes of `T` to `router`: the collection (all namespaces, and per namespace for

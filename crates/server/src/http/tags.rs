@@ -74,8 +74,9 @@ pub(super) static IMAGE_STREAM_TAG: MergeSchema = MergeSchema {
 /// ImageTag: as [`IMAGE_STREAM_TAG`] (its image is optional).
 pub(super) static IMAGE_TAG: MergeSchema = IMAGE_STREAM_TAG;
 
-/// core/v1 Secret: metadata lists only (`data` and `stringData` are maps).
-pub(super) static SECRET: MergeSchema = MergeSchema {
+/// Kinds whose only merged lists are metadata's: core/v1 Secret (`data` and `stringData` are
+/// maps), ServiceAccount, and the RBAC kinds (their `rules` and `subjects` are atomic).
+pub(super) static METADATA_ONLY: MergeSchema = MergeSchema {
     lists: &META_LISTS,
     replace: &[],
     pod_specs: &[],
