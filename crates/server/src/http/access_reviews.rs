@@ -104,17 +104,40 @@ fn review_attributes(
     }
 }
 
-fn status_of(d: crate::auth::authz::Decision) -> SubjectAccessReviewStatus {
-    SubjectAccessReviewStatus {
+/// Whether `user` may do what a review of `kind` names (resource or non-resource attributes).
+async fn decide(
+    st: &AppState,
+    user: &UserInfo,
+    kind: &str,
+    resource: Option<&ResourceAttributes>,
+    non_resource: Option<&NonResourceAttributes>,
+) -> ApiResult<SubjectAccessReviewStatus> {
+    let a = review_attributes(kind, resource, non_resource)?;
+    let d = st.service.authorize(user, &a).await?;
+    Ok(SubjectAccessReviewStatus {
         allowed: d.allowed,
         denied: None,
         evaluation_error: None,
         reason: (!d.reason.is_empty()).then_some(d.reason),
-    }
+    })
 }
 
 fn caller() -> Arc<UserInfo> {
     current_caller().unwrap_or_else(|| Arc::new(UserInfo::anonymous()))
+}
+
+/// A review (nothing is stored): the decoded body with the status `review` fills in, 201.
+async fn review_response<T, F>(
+    q: &CommonQuery,
+    headers: &HeaderMap,
+    body: Bytes,
+    review: impl FnOnce(T) -> F,
+) -> Response
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + BodyKind,
+    F: Future<Output = ApiResult<T>>,
+{
+    write_response(q, headers, body, StatusCode::CREATED, |_, r| review(r)).await
 }
 
 async fn self_review(
@@ -123,22 +146,19 @@ async fn self_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let code = StatusCode::CREATED;
-    write_response(
+    review_response(
         &q,
         &headers,
         body,
-        code,
-        |_, mut review: SelfSubjectAccessReview| async move {
-            let a = review_attributes(
-                "SelfSubjectAccessReview",
-                review.spec.resource_attributes.as_ref(),
-                review.spec.non_resource_attributes.as_ref(),
-            )?;
-            let d = st.service.authorize(&caller(), &a).await?;
-            review.status = Some(status_of(d));
-            review.metadata.creation_timestamp = None;
-            Ok(review)
+        |mut r: SelfSubjectAccessReview| async move {
+            let (kind, spec) = ("SelfSubjectAccessReview", &r.spec);
+            let (res, non_res) = (
+                spec.resource_attributes.as_ref(),
+                spec.non_resource_attributes.as_ref(),
+            );
+            r.status = Some(decide(&st, &caller(), kind, res, non_res).await?);
+            r.metadata.creation_timestamp = None;
+            Ok(r)
         },
     )
     .await
@@ -150,14 +170,12 @@ async fn subject_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let code = StatusCode::CREATED;
-    write_response(
+    review_response(
         &q,
         &headers,
         body,
-        code,
-        |_, mut review: SubjectAccessReview| async move {
-            let spec = &review.spec;
+        |mut r: SubjectAccessReview| async move {
+            let (kind, spec) = ("SubjectAccessReview", &r.spec);
             let user = UserInfo {
                 name: spec.user.clone().unwrap_or_default(),
                 uid: spec.uid.clone().unwrap_or_default(),
@@ -166,7 +184,7 @@ async fn subject_review(
             if user.name.is_empty() && user.groups.is_empty() {
                 return Err(ApiError::invalid(
                     GROUP,
-                    "SubjectAccessReview",
+                    kind,
                     "",
                     &[FieldError::invalid(
                         "spec.user",
@@ -175,14 +193,12 @@ async fn subject_review(
                     )],
                 ));
             }
-            let a = review_attributes(
-                "SubjectAccessReview",
+            let (res, non_res) = (
                 spec.resource_attributes.as_ref(),
                 spec.non_resource_attributes.as_ref(),
-            )?;
-            let d = st.service.authorize(&user, &a).await?;
-            review.status = Some(status_of(d));
-            Ok(review)
+            );
+            r.status = Some(decide(&st, &user, kind, res, non_res).await?);
+            Ok(r)
         },
     )
     .await
@@ -195,13 +211,11 @@ async fn rules_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let code = StatusCode::CREATED;
-    write_response(
+    review_response(
         &q,
         &headers,
         body,
-        code,
-        |_, mut review: SelfSubjectRulesReview| async move {
+        |mut review: SelfSubjectRulesReview| async move {
             let ns = review.spec.namespace.clone().unwrap_or_default();
             if ns.is_empty() {
                 return Err(ApiError::invalid(

@@ -11,24 +11,7 @@ use tagplane_api::meta::{ObjectMeta, Time};
 use super::AppState;
 use super::BodyKind;
 use super::simple::{self, Served};
-use super::smp::{MergeList, MergeSchema};
 use super::table::{Column, TableRow};
-
-/// RBAC lists (`rules`, `subjects`) are atomic: a strategic merge patch replaces them.
-static RBAC_SCHEMA: MergeSchema = MergeSchema {
-    lists: &[
-        MergeList {
-            path: "metadata.finalizers",
-            key: "",
-        },
-        MergeList {
-            path: "metadata.ownerReferences",
-            key: "uid",
-        },
-    ],
-    replace: &[],
-    pod_specs: &[],
-};
 
 macro_rules! rbac_body {
     ($t:ty, $kind:expr) => {
@@ -43,14 +26,10 @@ rbac_body!(ClusterRole, "ClusterRole");
 rbac_body!(RoleBinding, "RoleBinding");
 rbac_body!(ClusterRoleBinding, "ClusterRoleBinding");
 
-macro_rules! rbac_served {
-    ($($t:ty),*) => {
-        $(impl Served for $t {
-            const PATCH_SCHEMA: &'static MergeSchema = &RBAC_SCHEMA;
-        })*
-    };
-}
-rbac_served!(Role, ClusterRole, RoleBinding, ClusterRoleBinding);
+impl Served for Role {}
+impl Served for ClusterRole {}
+impl Served for RoleBinding {}
+impl Served for ClusterRoleBinding {}
 
 /// Routes of the four kinds.
 pub fn routes() -> Router<AppState> {
@@ -72,39 +51,26 @@ fn created_at(meta: &ObjectMeta) -> Value {
     )
 }
 
-fn role_columns() -> Vec<Column> {
-    vec![Column::name(), Column::string("Created At", CREATED_AT_DOC)]
+/// Roles' Table: name and creation time.
+macro_rules! role_table {
+    ($($t:ty),*) => {
+        $(impl TableRow for $t {
+            fn columns() -> Vec<Column> {
+                vec![Column::name(), Column::string("Created At", CREATED_AT_DOC)]
+            }
+            fn cells(&self, _now: &Time) -> Vec<Value> {
+                vec![
+                    json!(self.metadata.name.as_deref().unwrap_or("")),
+                    created_at(&self.metadata),
+                ]
+            }
+            fn metadata(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+        })*
+    };
 }
-
-impl TableRow for Role {
-    fn columns() -> Vec<Column> {
-        role_columns()
-    }
-    fn cells(&self, _now: &Time) -> Vec<Value> {
-        vec![
-            json!(self.metadata.name.as_deref().unwrap_or("")),
-            created_at(&self.metadata),
-        ]
-    }
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-}
-
-impl TableRow for ClusterRole {
-    fn columns() -> Vec<Column> {
-        role_columns()
-    }
-    fn cells(&self, _now: &Time) -> Vec<Value> {
-        vec![
-            json!(self.metadata.name.as_deref().unwrap_or("")),
-            created_at(&self.metadata),
-        ]
-    }
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-}
+role_table!(Role, ClusterRole);
 
 fn binding_columns() -> Vec<Column> {
     vec![
@@ -152,26 +118,20 @@ fn binding_cells(
     ]
 }
 
-impl TableRow for RoleBinding {
-    fn columns() -> Vec<Column> {
-        binding_columns()
-    }
-    fn cells(&self, now: &Time) -> Vec<Value> {
-        binding_cells(&self.metadata, &self.role_ref, self.subjects.as_ref(), now)
-    }
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
+/// Bindings' Table: name, role, age, and (wide) their subjects by kind.
+macro_rules! binding_table {
+    ($($t:ty),*) => {
+        $(impl TableRow for $t {
+            fn columns() -> Vec<Column> {
+                binding_columns()
+            }
+            fn cells(&self, now: &Time) -> Vec<Value> {
+                binding_cells(&self.metadata, &self.role_ref, self.subjects.as_ref(), now)
+            }
+            fn metadata(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+        })*
+    };
 }
-
-impl TableRow for ClusterRoleBinding {
-    fn columns() -> Vec<Column> {
-        binding_columns()
-    }
-    fn cells(&self, now: &Time) -> Vec<Value> {
-        binding_cells(&self.metadata, &self.role_ref, self.subjects.as_ref(), now)
-    }
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-}
+binding_table!(RoleBinding, ClusterRoleBinding);

@@ -1202,24 +1202,11 @@ async fn namespace_admins_cannot_escalate() {
     let editor = s.client_with_token(Some(&sa_token(&s, &c, "esc", "deployer").await));
     let rbs = format!("{}{RBAC}/namespaces/esc/rolebindings", s.url);
     let bob = json!([{"kind": "User", "name": "bob"}]);
-    let (code, v) = send(admin.post(&rbs).json(&binding(
-        "RoleBinding",
-        "viewers",
-        None,
-        "view",
-        bob.clone(),
-    )))
-    .await;
-    assert_eq!(code, StatusCode::CREATED, "{v}");
-    let (code, v) = send(admin.post(&rbs).json(&binding(
-        "RoleBinding",
-        "pullers",
-        None,
-        "system:image-puller",
-        bob.clone(),
-    )))
-    .await;
-    assert_eq!(code, StatusCode::CREATED, "{v}");
+    for (name, role) in [("viewers", "view"), ("pullers", "system:image-puller")] {
+        let body = binding("RoleBinding", name, None, role, bob.clone());
+        let (code, v) = send(admin.post(&rbs).json(&body)).await;
+        assert_eq!(code, StatusCode::CREATED, "{name}: {v}");
+    }
     let (code, e) = send(admin.post(&rbs).json(&binding(
         "RoleBinding",
         "root",
