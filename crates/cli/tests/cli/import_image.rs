@@ -2,7 +2,21 @@
 //! `--all`, failures, `--dry-run`, `-o yaml`, and the decision-table errors.
 
 use crate::describe::normalize;
-use crate::harness::{Registry, Server};
+use crate::harness::{Output, Registry, Server};
+
+/// `import-image python:3.5 --from {from} --confirm --insecure {extra…}`.
+fn import_python_3_5(s: &Server, from: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "import-image",
+        "python:3.5",
+        "--from",
+        from,
+        "--confirm",
+        "--insecure",
+    ];
+    args.extend(extra);
+    s.run(&args)
+}
 
 #[test]
 fn confirm_single_tag_then_reimport() {
@@ -11,14 +25,7 @@ fn confirm_single_tag_then_reimport() {
     let d = reg.push("library/python", "3.5", "python 3.5");
     let from = format!("{}/library/python:3.5", reg.host);
     let h = &reg.host;
-    let out = s.run(&[
-        "import-image",
-        "python:3.5",
-        "--from",
-        &from,
-        "--confirm",
-        "--insecure",
-    ]);
+    let out = import_python_3_5(&s, &from, &[]);
     let text = normalize(out.ok());
     assert_eq!(out.stderr, "");
     let head = format!(
@@ -150,15 +157,7 @@ fn dry_run_and_yaml_output_persist_nothing() {
     let s = Server::start();
     let d = reg.push("library/python", "3.5", "python 3.5");
     let from = format!("{}/library/python:3.5", reg.host);
-    let out = s.run(&[
-        "import-image",
-        "python:3.5",
-        "--from",
-        &from,
-        "--confirm",
-        "--insecure",
-        "--dry-run",
-    ]);
+    let out = import_python_3_5(&s, &from, &["--dry-run"]);
     let text = out.ok();
     assert!(
         text.starts_with(&format!(
@@ -171,16 +170,7 @@ fn dry_run_and_yaml_output_persist_nothing() {
         s.run(&["describe", "is/python"]).fails(),
         "Error from server (NotFound): imagestreams.image.openshift.io \"python\" not found\n"
     );
-    let out = s.run(&[
-        "import-image",
-        "python:3.5",
-        "--from",
-        &from,
-        "--confirm",
-        "--insecure",
-        "-o",
-        "yaml",
-    ]);
+    let out = import_python_3_5(&s, &from, &["-o", "yaml"]);
     let y = out.ok();
     assert!(
         y.starts_with("apiVersion: image.openshift.io/v1\nkind: ImageStream\n"),

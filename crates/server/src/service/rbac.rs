@@ -295,69 +295,52 @@ fn role_ref_unchanged(new: &RoleRef, old: &RoleRef) -> Vec<FieldError> {
     )]
 }
 
-impl RbacObject for Role {
-    fn grant(&self) -> Grant<'_> {
-        Grant::Rules(self.rules.as_deref().unwrap_or_default())
-    }
-    fn validate(&self) -> Vec<FieldError> {
-        let mut e = name_errors(&self.metadata, true);
-        e.extend(rule_errors(self.rules.as_ref(), true));
-        e
-    }
+/// Roles: their rules are what they grant; namespaced ones may not name non-resource URLs.
+macro_rules! role_kind {
+    ($($t:ty),*) => {
+        $(impl RbacObject for $t {
+            fn grant(&self) -> Grant<'_> {
+                Grant::Rules(self.rules.as_deref().unwrap_or_default())
+            }
+            fn validate(&self) -> Vec<FieldError> {
+                let mut e = name_errors(&self.metadata, Self::NAMESPACED);
+                e.extend(rule_errors(self.rules.as_ref(), Self::NAMESPACED));
+                e
+            }
+        })*
+    };
 }
+role_kind!(Role, ClusterRole);
 
-impl RbacObject for ClusterRole {
-    fn grant(&self) -> Grant<'_> {
-        Grant::Rules(self.rules.as_deref().unwrap_or_default())
-    }
-    fn validate(&self) -> Vec<FieldError> {
-        let mut e = name_errors(&self.metadata, false);
-        e.extend(rule_errors(self.rules.as_ref(), false));
-        e
-    }
+/// Bindings: their role is what they grant, subjects get API-group defaults, `roleRef` is
+/// immutable.
+macro_rules! binding_kind {
+    ($($t:ty),*) => {
+        $(impl RbacObject for $t {
+            fn grant(&self) -> Grant<'_> {
+                Grant::Role(&self.role_ref)
+            }
+            fn default_fields(&mut self) {
+                default_subjects(self.subjects.as_mut());
+            }
+            fn validate(&self) -> Vec<FieldError> {
+                let mut e = name_errors(&self.metadata, Self::NAMESPACED);
+                e.extend(binding_errors(
+                    &self.role_ref,
+                    self.subjects.as_ref(),
+                    Self::NAMESPACED,
+                ));
+                e
+            }
+            fn validate_update(&self, old: &Self) -> Vec<FieldError> {
+                let mut e = self.validate();
+                e.extend(role_ref_unchanged(&self.role_ref, &old.role_ref));
+                e
+            }
+        })*
+    };
 }
-
-impl RbacObject for RoleBinding {
-    fn grant(&self) -> Grant<'_> {
-        Grant::Role(&self.role_ref)
-    }
-    fn default_fields(&mut self) {
-        default_subjects(self.subjects.as_mut());
-    }
-    fn validate(&self) -> Vec<FieldError> {
-        let mut e = name_errors(&self.metadata, true);
-        e.extend(binding_errors(&self.role_ref, self.subjects.as_ref(), true));
-        e
-    }
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut e = self.validate();
-        e.extend(role_ref_unchanged(&self.role_ref, &old.role_ref));
-        e
-    }
-}
-
-impl RbacObject for ClusterRoleBinding {
-    fn grant(&self) -> Grant<'_> {
-        Grant::Role(&self.role_ref)
-    }
-    fn default_fields(&mut self) {
-        default_subjects(self.subjects.as_mut());
-    }
-    fn validate(&self) -> Vec<FieldError> {
-        let mut e = name_errors(&self.metadata, false);
-        e.extend(binding_errors(
-            &self.role_ref,
-            self.subjects.as_ref(),
-            false,
-        ));
-        e
-    }
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut e = self.validate();
-        e.extend(role_ref_unchanged(&self.role_ref, &old.role_ref));
-        e
-    }
-}
+binding_kind!(RoleBinding, ClusterRoleBinding);
 
 /// The group of every service account of `ns`.
 pub fn service_accounts_group(ns: &str) -> String {
