@@ -7,6 +7,7 @@ use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
 use crate::harness::Server;
+use crate::kubectl::Kubectl;
 
 const RBAC: &str = "/apis/rbac.authorization.k8s.io/v1";
 const IMG: &str = "/apis/image.openshift.io/v1";
@@ -1095,10 +1096,10 @@ async fn s4_6_cross_namespace_tags_need_layer_access() {
 /// so the subresource goes in `--subresource`).
 #[test]
 fn kubectl_with_a_token_sees_forbidden_and_can_i() {
-    let Some(kubectl) = crate::kubectl::kubectl_binary() else {
+    let s = Server::start_tls();
+    let Some(k) = Kubectl::new(&s) else {
         return;
     };
-    let s = Server::start_tls();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1122,22 +1123,7 @@ fn kubectl_with_a_token_sees_forbidden_and_can_i() {
             sa_token(&s, &c, "other", "default").await,
         )
     });
-    let home = tempfile::tempdir().unwrap();
-    let run = |token: &str, args: &[&str]| {
-        std::process::Command::new(&kubectl)
-            .arg("--kubeconfig")
-            .arg(s.kubeconfig())
-            .arg("--cache-dir")
-            .arg(home.path().join("cache"))
-            .arg("--token")
-            .arg(token)
-            .args(args)
-            .env("HOME", home.path())
-            .env_remove("KUBECONFIG")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let run = |token: &str, args: &[&str]| k.run(&[&["--token", token], args].concat());
     let out = run(&other, &["get", "is", "-n", "shared"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1262,31 +1248,11 @@ async fn namespace_admins_cannot_escalate() {
 /// apply a ClusterRole from YAML, read bootstrap roles and binding tables.
 #[test]
 fn kubectl_manages_rbac_objects() {
-    let Some(kubectl) = crate::kubectl::kubectl_binary() else {
+    let s = Server::start_tls();
+    let Some(k) = Kubectl::new(&s) else {
         return;
     };
-    let s = Server::start_tls();
-    let home = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(&kubectl)
-            .arg("--kubeconfig")
-            .arg(s.kubeconfig())
-            .arg("--cache-dir")
-            .arg(home.path().join("cache"))
-            .args(args)
-            .env("HOME", home.path())
-            .env_remove("KUBECONFIG")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "kubectl {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| k.ok(args);
     run(&["create", "namespace", "team"]);
     assert_eq!(
         run(&[
@@ -1314,14 +1280,12 @@ fn kubectl_manages_rbac_objects() {
         .trim(),
         "role.rbac.authorization.k8s.io/reader created"
     );
-    let manifest = home.path().join("role.yaml");
-    std::fs::write(
-        &manifest,
+    let manifest = k.manifest(
+        "role.yaml",
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: layer-reader\nrules:\n- apiGroups: [image.openshift.io]\n  resources: [imagestreams/layers]\n  verbs: [get]\n",
-    )
-    .unwrap();
+    );
     assert_eq!(
-        run(&["apply", "-f", manifest.to_str().unwrap()]).trim(),
+        run(&["apply", "-f", &manifest]).trim(),
         "clusterrole.rbac.authorization.k8s.io/layer-reader created"
     );
     assert_eq!(
