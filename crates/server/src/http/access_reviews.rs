@@ -127,128 +127,93 @@ fn caller() -> Arc<UserInfo> {
 }
 
 /// A review (nothing is stored): the decoded body with the status `review` fills in, 201.
-async fn review_response<T, F>(
-    q: &CommonQuery,
-    headers: &HeaderMap,
-    body: Bytes,
-    review: impl FnOnce(T) -> F,
-) -> Response
+async fn review_response<T, F>(w: WriteRequest, review: impl FnOnce(T) -> F) -> Response
 where
     T: serde::de::DeserializeOwned + serde::Serialize + BodyKind,
     F: Future<Output = ApiResult<T>>,
 {
-    write_response(q, headers, body, StatusCode::CREATED, |_, r| review(r)).await
+    w.write(StatusCode::CREATED, |_, r| review(r)).await
 }
 
-async fn self_review(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    review_response(
-        &q,
-        &headers,
-        body,
-        |mut r: SelfSubjectAccessReview| async move {
-            let (kind, spec) = ("SelfSubjectAccessReview", &r.spec);
-            let (res, non_res) = (
-                spec.resource_attributes.as_ref(),
-                spec.non_resource_attributes.as_ref(),
-            );
-            r.status = Some(decide(&st, &caller(), kind, res, non_res).await?);
-            r.metadata.creation_timestamp = None;
-            Ok(r)
-        },
-    )
+async fn self_review(State(st): State<AppState>, w: WriteRequest) -> Response {
+    review_response(w, |mut r: SelfSubjectAccessReview| async move {
+        let (kind, spec) = ("SelfSubjectAccessReview", &r.spec);
+        let (res, non_res) = (
+            spec.resource_attributes.as_ref(),
+            spec.non_resource_attributes.as_ref(),
+        );
+        r.status = Some(decide(&st, &caller(), kind, res, non_res).await?);
+        r.metadata.creation_timestamp = None;
+        Ok(r)
+    })
     .await
 }
 
-async fn subject_review(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    review_response(
-        &q,
-        &headers,
-        body,
-        |mut r: SubjectAccessReview| async move {
-            let (kind, spec) = ("SubjectAccessReview", &r.spec);
-            let user = UserInfo {
-                name: spec.user.clone().unwrap_or_default(),
-                uid: spec.uid.clone().unwrap_or_default(),
-                groups: spec.groups.clone().unwrap_or_default(),
-            };
-            if user.name.is_empty() && user.groups.is_empty() {
-                return Err(ApiError::invalid(
-                    GROUP,
-                    kind,
+async fn subject_review(State(st): State<AppState>, w: WriteRequest) -> Response {
+    review_response(w, |mut r: SubjectAccessReview| async move {
+        let (kind, spec) = ("SubjectAccessReview", &r.spec);
+        let user = UserInfo {
+            name: spec.user.clone().unwrap_or_default(),
+            uid: spec.uid.clone().unwrap_or_default(),
+            groups: spec.groups.clone().unwrap_or_default(),
+        };
+        if user.name.is_empty() && user.groups.is_empty() {
+            return Err(ApiError::invalid(
+                GROUP,
+                kind,
+                "",
+                &[FieldError::invalid(
+                    "spec.user",
                     "",
-                    &[FieldError::invalid(
-                        "spec.user",
-                        "",
-                        "at least one of user or group must be specified",
-                    )],
-                ));
-            }
-            let (res, non_res) = (
-                spec.resource_attributes.as_ref(),
-                spec.non_resource_attributes.as_ref(),
-            );
-            r.status = Some(decide(&st, &user, kind, res, non_res).await?);
-            Ok(r)
-        },
-    )
+                    "at least one of user or group must be specified",
+                )],
+            ));
+        }
+        let (res, non_res) = (
+            spec.resource_attributes.as_ref(),
+            spec.non_resource_attributes.as_ref(),
+        );
+        r.status = Some(decide(&st, &user, kind, res, non_res).await?);
+        Ok(r)
+    })
     .await
 }
 
 /// `kubectl auth can-i --list`: every rule that applies to the caller in a namespace.
-async fn rules_review(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    review_response(
-        &q,
-        &headers,
-        body,
-        |mut review: SelfSubjectRulesReview| async move {
-            let ns = review.spec.namespace.clone().unwrap_or_default();
-            if ns.is_empty() {
-                return Err(ApiError::invalid(
-                    GROUP,
-                    "SelfSubjectRulesReview",
-                    "",
-                    &[FieldError::required("spec.namespace", "")],
-                ));
+async fn rules_review(State(st): State<AppState>, w: WriteRequest) -> Response {
+    review_response(w, |mut review: SelfSubjectRulesReview| async move {
+        let ns = review.spec.namespace.clone().unwrap_or_default();
+        if ns.is_empty() {
+            return Err(ApiError::invalid(
+                GROUP,
+                "SelfSubjectRulesReview",
+                "",
+                &[FieldError::required("spec.namespace", "")],
+            ));
+        }
+        let snapshot = st.service.rbac.snapshot(&st.service.objects).await?;
+        let (rules, errors) = snapshot.rules_for(&caller(), &ns);
+        let mut status = SubjectRulesReviewStatus {
+            incomplete: !errors.is_empty(),
+            evaluation_error: (!errors.is_empty()).then(|| errors.join(", ")),
+            ..Default::default()
+        };
+        for r in rules {
+            match r.non_resource_urls.filter(|u| !u.is_empty()) {
+                Some(urls) => status.non_resource_rules.push(NonResourceRule {
+                    non_resource_urls: Some(urls),
+                    verbs: r.verbs,
+                }),
+                None => status.resource_rules.push(ResourceRule {
+                    api_groups: r.api_groups,
+                    resource_names: r.resource_names,
+                    resources: r.resources,
+                    verbs: r.verbs,
+                }),
             }
-            let snapshot = st.service.rbac.snapshot(&st.service.objects).await?;
-            let (rules, errors) = snapshot.rules_for(&caller(), &ns);
-            let mut status = SubjectRulesReviewStatus {
-                incomplete: !errors.is_empty(),
-                evaluation_error: (!errors.is_empty()).then(|| errors.join(", ")),
-                ..Default::default()
-            };
-            for r in rules {
-                match r.non_resource_urls.filter(|u| !u.is_empty()) {
-                    Some(urls) => status.non_resource_rules.push(NonResourceRule {
-                        non_resource_urls: Some(urls),
-                        verbs: r.verbs,
-                    }),
-                    None => status.resource_rules.push(ResourceRule {
-                        api_groups: r.api_groups,
-                        resource_names: r.resource_names,
-                        resources: r.resources,
-                        verbs: r.verbs,
-                    }),
-                }
-            }
-            review.status = Some(status);
-            Ok(review)
-        },
-    )
+        }
+        review.status = Some(status);
+        Ok(review)
+    })
     .await
 }

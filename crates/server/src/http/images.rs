@@ -68,19 +68,10 @@ async fn list_images(
     list_response(&st, &headers, result)
 }
 
-async fn create_image(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    write_response(
-        &q,
-        &headers,
-        body,
-        StatusCode::CREATED,
-        |opts, image: Image| st.service.create_image(image, opts),
-    )
+async fn create_image(State(st): State<AppState>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, image: Image| {
+        st.service.create_image(image, opts)
+    })
     .await
 }
 
@@ -96,11 +87,9 @@ async fn get_image(
 async fn replace_image(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    write_response(&q, &headers, body, StatusCode::OK, |opts, image: Image| {
+    w.write(StatusCode::OK, |opts, image: Image| {
         st.service
             .update_image(&name, ObjectUpdate::Replace(image), opts)
     })
@@ -110,11 +99,9 @@ async fn replace_image(
 async fn patch_image(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    patch_response(&q, &headers, body, &smp::IMAGE, |opts, patch| async move {
+    w.patch(&smp::IMAGE, |opts, patch| async move {
         st.service
             .update_image(&name, ObjectUpdate::Patch(&*patch), opts)
             .await
@@ -125,11 +112,9 @@ async fn patch_image(
 async fn delete_image(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    delete_response(&q, &headers, body, |opts, rv, uid| async move {
+    w.delete(|opts, rv, uid| async move {
         st.service
             .delete_image(&name, rv, uid.as_deref(), opts)
             .await
@@ -137,19 +122,10 @@ async fn delete_image(
     .await
 }
 
-async fn create_signature(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    write_response(
-        &q,
-        &headers,
-        body,
-        StatusCode::CREATED,
-        |opts, sig: ImageSignature| st.service.create_image_signature(sig, opts),
-    )
+async fn create_signature(State(st): State<AppState>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, sig: ImageSignature| {
+        st.service.create_image_signature(sig, opts)
+    })
     .await
 }
 

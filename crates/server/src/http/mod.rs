@@ -519,88 +519,107 @@ pub fn delete_request(
     Ok((opts, rv, pre.uid))
 }
 
-/// A create or update: decode the write options and body of `T` ([`decode_write`]), hand both
-/// to `write`, and answer what it returns with `code` and the decoding warnings.
-pub async fn write_response<T, R, F>(
-    q: &CommonQuery,
-    headers: &HeaderMap,
-    body: Bytes,
-    code: StatusCode,
-    write: impl FnOnce(WriteOptions, T) -> F,
-) -> Response
-where
-    T: DeserializeOwned + Serialize + BodyKind,
-    R: Serialize,
-    F: Future<Output = ApiResult<R>>,
-{
-    coded_write_response(q, headers, body, |opts, value| async move {
-        Ok((code, write(opts, value).await?))
-    })
-    .await
+/// What a write handler (create, update, patch, delete) reads after its state and path: the
+/// query, headers and body, extracted in that order as the separate extractors would be.
+#[derive(Debug)]
+pub struct WriteRequest {
+    /// The common query parameters (`dryRun`, `fieldValidation`, …).
+    pub q: CommonQuery,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The body, as sent.
+    pub body: Bytes,
 }
 
-/// [`write_response`] where `write` also picks the status code (201 or 200 for a PUT that may
-/// create).
-pub async fn coded_write_response<T, R, F>(
-    q: &CommonQuery,
-    headers: &HeaderMap,
-    body: Bytes,
-    write: impl FnOnce(WriteOptions, T) -> F,
-) -> Response
-where
-    T: DeserializeOwned + Serialize + BodyKind,
-    R: Serialize,
-    F: Future<Output = ApiResult<(StatusCode, R)>>,
-{
-    let result = async {
-        let (opts, decoded) = decode_write::<T>(q, headers, body)?;
-        let (code, written) = write(opts, decoded.value).await?;
-        Ok::<_, ApiError>(json_response(code, &written, &decoded.warnings))
+impl<S: Send + Sync> axum::extract::FromRequest<S> for WriteRequest {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        use axum::extract::{FromRequestParts, Query};
+        let (mut parts, body) = req.into_parts();
+        let Query(q) = Query::<CommonQuery>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let request = axum::extract::Request::from_parts(parts, body);
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(WriteRequest { q, headers, body })
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// A PATCH: the write options and patch function ([`patch_fn`] with `schema`) handed to
-/// `write`, whose object is answered with 200.
-pub async fn patch_response<R, F>(
-    q: &CommonQuery,
-    headers: &HeaderMap,
-    body: Bytes,
-    schema: &'static MergeSchema,
-    write: impl FnOnce(WriteOptions, Box<PatchFn>) -> F,
-) -> Response
-where
-    R: Serialize,
-    F: Future<Output = ApiResult<R>>,
-{
-    let result = async {
-        let opts = q.write_options()?;
-        let patch = patch_fn(headers, body, schema)?;
-        write(opts, patch).await
+impl WriteRequest {
+    /// A create or update: decode the write options and body of `T` ([`decode_write`]), hand
+    /// both to `write`, and answer what it returns with `code` and the decoding warnings.
+    pub async fn write<T, R, F>(
+        self,
+        code: StatusCode,
+        write: impl FnOnce(WriteOptions, T) -> F,
+    ) -> Response
+    where
+        T: DeserializeOwned + Serialize + BodyKind,
+        R: Serialize,
+        F: Future<Output = ApiResult<R>>,
+    {
+        self.coded_write(|opts, value| async move { Ok((code, write(opts, value).await?)) })
+            .await
     }
-    .await;
-    respond(StatusCode::OK, result)
-}
 
-/// A DELETE: the write options and preconditions ([`delete_request`]) handed to `delete`,
-/// whose answer (a Status or the object) is answered with 200.
-pub async fn delete_response<R, F>(
-    q: &CommonQuery,
-    headers: &HeaderMap,
-    body: Bytes,
-    delete: impl FnOnce(WriteOptions, Option<Revision>, Option<String>) -> F,
-) -> Response
-where
-    R: Serialize,
-    F: Future<Output = ApiResult<R>>,
-{
-    let result = async {
-        let (opts, rv, uid) = delete_request(q, headers, body)?;
-        delete(opts, rv, uid).await
+    /// [`WriteRequest::write`] where `write` also picks the status code (201 or 200 for a PUT
+    /// that may create).
+    pub async fn coded_write<T, R, F>(self, write: impl FnOnce(WriteOptions, T) -> F) -> Response
+    where
+        T: DeserializeOwned + Serialize + BodyKind,
+        R: Serialize,
+        F: Future<Output = ApiResult<(StatusCode, R)>>,
+    {
+        let result = async {
+            let (opts, decoded) = decode_write::<T>(&self.q, &self.headers, self.body)?;
+            let (code, written) = write(opts, decoded.value).await?;
+            Ok::<_, ApiError>(json_response(code, &written, &decoded.warnings))
+        }
+        .await;
+        result.unwrap_or_else(IntoResponse::into_response)
     }
-    .await;
-    respond(StatusCode::OK, result)
+
+    /// A PATCH: the write options and patch function ([`patch_fn`] with `schema`) handed to
+    /// `write`, whose object is answered with 200.
+    pub async fn patch<R, F>(
+        self,
+        schema: &'static MergeSchema,
+        write: impl FnOnce(WriteOptions, Box<PatchFn>) -> F,
+    ) -> Response
+    where
+        R: Serialize,
+        F: Future<Output = ApiResult<R>>,
+    {
+        let result = async {
+            let opts = self.q.write_options()?;
+            let patch = patch_fn(&self.headers, self.body, schema)?;
+            write(opts, patch).await
+        }
+        .await;
+        respond(StatusCode::OK, result)
+    }
+
+    /// A DELETE: the write options and preconditions ([`delete_request`]) handed to `delete`,
+    /// whose answer (a Status or the object) is answered with 200.
+    pub async fn delete<R, F>(
+        self,
+        delete: impl FnOnce(WriteOptions, Option<Revision>, Option<String>) -> F,
+    ) -> Response
+    where
+        R: Serialize,
+        F: Future<Output = ApiResult<R>>,
+    {
+        let result = async {
+            let (opts, rv, uid) = delete_request(&self.q, &self.headers, self.body)?;
+            delete(opts, rv, uid).await
+        }
+        .await;
+        respond(StatusCode::OK, result)
+    }
 }
 
 /// Paging options of a LIST (no `resourceVersion`: always the newest state).
@@ -690,9 +709,9 @@ pub fn watch_presenter<T: TableRow + Serialize>(
 /// Types re-exported for the handler modules.
 pub(crate) mod prelude {
     pub use super::{
-        AppState, CommonQuery, body_bytes, coded_write_response, created_or_ok, decode_body,
-        decode_write, delete_response, json_response, list_options, list_response, object_response,
-        patch_fn, patch_response, respond, watch_params, watch_presenter, write_response,
+        AppState, CommonQuery, WriteRequest, body_bytes, created_or_ok, decode_body, decode_write,
+        json_response, list_options, list_response, object_response, patch_fn, respond,
+        watch_params, watch_presenter,
     };
     pub use crate::error::{ApiError, ApiResult};
     pub use axum::body::Bytes;

@@ -42,19 +42,10 @@ async fn list(
     list_response(&st, &headers, result)
 }
 
-async fn create(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    write_response(
-        &q,
-        &headers,
-        body,
-        StatusCode::CREATED,
-        |opts, ns: Namespace| st.service.create_namespace(ns, opts),
-    )
+async fn create(State(st): State<AppState>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, ns: Namespace| {
+        st.service.create_namespace(ns, opts)
+    })
     .await
 }
 
@@ -74,12 +65,10 @@ async fn delete(State(st): State<AppState>, Path(name): Path<String>) -> Respons
 async fn replace(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let result = async {
-        let (opts, decoded) = decode_write::<Namespace>(&q, &headers, body)?;
+        let (opts, decoded) = decode_write::<Namespace>(&w.q, &w.headers, w.body)?;
         let update = crate::service::tags::ObjectUpdate::Replace(decoded.value);
         st.service.update_namespace(&name, update, opts).await
     }
@@ -87,15 +76,9 @@ async fn replace(
     respond(StatusCode::OK, result)
 }
 
-async fn patch(
-    State(st): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn patch(State(st): State<AppState>, Path(name): Path<String>, w: WriteRequest) -> Response {
     let schema = &super::smp::NAMESPACE;
-    patch_response(&q, &headers, body, schema, |opts, f| async move {
+    w.patch(schema, |opts, f| async move {
         let update = crate::service::tags::ObjectUpdate::Patch(&*f);
         st.service.update_namespace(&name, update, opts).await
     })

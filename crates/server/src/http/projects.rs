@@ -55,19 +55,10 @@ async fn remove(State(st): State<AppState>, Path(name): Path<String>) -> Respons
     respond(StatusCode::OK, st.service.delete_project(&name).await)
 }
 
-async fn create(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    write_response(
-        &q,
-        &headers,
-        body,
-        StatusCode::CREATED,
-        |opts, r: ProjectRequest| st.service.request_project(r, opts),
-    )
+async fn create(State(st): State<AppState>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, r: ProjectRequest| {
+        st.service.request_project(r, opts)
+    })
     .await
 }
 

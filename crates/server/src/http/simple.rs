@@ -106,12 +106,10 @@ async fn list<T: Served>(
 async fn create<T: Served>(
     State(st): State<AppState>,
     Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let ns = ns_of(&p);
-    write_response(&q, &headers, body, StatusCode::CREATED, |opts, obj: T| {
+    w.write(StatusCode::CREATED, |opts, obj: T| {
         st.service.create_object(ns.as_deref(), obj, opts)
     })
     .await
@@ -132,12 +130,10 @@ async fn get_one<T: Served>(
 async fn replace<T: Served>(
     State(st): State<AppState>,
     Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let (ns, name) = (ns_of(&p), name_of(&p));
-    write_response(&q, &headers, body, StatusCode::OK, |opts, obj: T| {
+    w.write(StatusCode::OK, |opts, obj: T| {
         let update = ObjectUpdate::Replace(obj);
         st.service.update_object(ns.as_deref(), &name, update, opts)
     })
@@ -147,12 +143,10 @@ async fn replace<T: Served>(
 async fn patch<T: Served>(
     State(st): State<AppState>,
     Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let (ns, name) = (ns_of(&p), name_of(&p));
-    patch_response(&q, &headers, body, T::PATCH_SCHEMA, |opts, f| async move {
+    w.patch(T::PATCH_SCHEMA, |opts, f| async move {
         let update = ObjectUpdate::Patch(&*f);
         st.service
             .update_object::<T>(ns.as_deref(), &name, update, opts)
@@ -164,12 +158,10 @@ async fn patch<T: Served>(
 async fn remove<T: Served>(
     State(st): State<AppState>,
     Path(p): Params,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let (ns, name) = (ns_of(&p), name_of(&p));
-    delete_response(&q, &headers, body, |opts, rv, uid| async move {
+    w.delete(|opts, rv, uid| async move {
         st.service
             .delete_object::<T>(ns.as_deref(), &name, rv, uid.as_deref(), opts)
             .await

@@ -120,20 +120,10 @@ async fn list_in(st: AppState, ns: Option<String>, q: CommonQuery, headers: Head
     }
 }
 
-async fn create(
-    State(st): State<AppState>,
-    Path(ns): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    write_response(
-        &q,
-        &headers,
-        body,
-        StatusCode::CREATED,
-        |opts, is: ImageStream| st.service.create_stream(&ns, is, opts),
-    )
+async fn create(State(st): State<AppState>, Path(ns): Path<String>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, is: ImageStream| {
+        st.service.create_stream(&ns, is, opts)
+    })
     .await
 }
 
@@ -155,52 +145,40 @@ async fn replace_part(
     st: AppState,
     ns: String,
     name: String,
-    q: CommonQuery,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
     part: StreamPart,
 ) -> Response {
-    write_response(
-        &q,
-        &headers,
-        body,
-        StatusCode::OK,
-        |opts, is: ImageStream| st.service.replace_stream(&ns, &name, is, part, opts),
-    )
+    w.write(StatusCode::OK, |opts, is: ImageStream| {
+        st.service.replace_stream(&ns, &name, is, part, opts)
+    })
     .await
 }
 
 async fn replace(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    replace_part(st, ns, name, q, headers, body, StreamPart::Main).await
+    replace_part(st, ns, name, w, StreamPart::Main).await
 }
 
 async fn replace_status(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    replace_part(st, ns, name, q, headers, body, StreamPart::Status).await
+    replace_part(st, ns, name, w, StreamPart::Status).await
 }
 
 async fn patch_part(
     st: AppState,
     ns: String,
     name: String,
-    q: CommonQuery,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
     part: StreamPart,
 ) -> Response {
     let schema = &super::smp::IMAGE_STREAM;
-    patch_response(&q, &headers, body, schema, |opts, patch| async move {
+    w.patch(schema, |opts, patch| async move {
         st.service
             .patch_stream(&ns, &name, part, opts, &*patch)
             .await
@@ -211,21 +189,17 @@ async fn patch_part(
 async fn patch(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    patch_part(st, ns, name, q, headers, body, StreamPart::Main).await
+    patch_part(st, ns, name, w, StreamPart::Main).await
 }
 
 async fn patch_status(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    patch_part(st, ns, name, q, headers, body, StreamPart::Status).await
+    patch_part(st, ns, name, w, StreamPart::Status).await
 }
 
 /// `DeleteOptions` bodies (only what we honour).
@@ -263,11 +237,9 @@ pub fn delete_options(headers: &HeaderMap, body: &[u8]) -> ApiResult<DeleteOptio
 async fn delete(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    delete_response(&q, &headers, body, |opts, rv, uid| async move {
+    w.delete(|opts, rv, uid| async move {
         st.service
             .delete_stream(&ns, &name, rv, uid.as_deref(), opts)
             .await

@@ -123,28 +123,20 @@ async fn get_istag(
 async fn create_istag(
     State(st): State<AppState>,
     Path(ns): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    write_response(
-        &q,
-        &headers,
-        body,
-        StatusCode::CREATED,
-        |opts, ist: ImageStreamTag| st.service.create_image_stream_tag(&ns, ist, opts),
-    )
+    w.write(StatusCode::CREATED, |opts, ist: ImageStreamTag| {
+        st.service.create_image_stream_tag(&ns, ist, opts)
+    })
     .await
 }
 
 async fn replace_istag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    coded_write_response(&q, &headers, body, |opts, ist: ImageStreamTag| async move {
+    w.coded_write(|opts, ist: ImageStreamTag| async move {
         let update = ObjectUpdate::Replace(ist);
         let (ist, created) = st
             .service
@@ -158,13 +150,11 @@ async fn replace_istag(
 async fn patch_istag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let patch = patch_fn(&headers, body, &IMAGE_STREAM_TAG)?;
+        let opts = w.q.write_options()?;
+        let patch = patch_fn(&w.headers, w.body, &IMAGE_STREAM_TAG)?;
         let update = ObjectUpdate::Patch(&*patch);
         let (ist, created) = st
             .service
@@ -179,12 +169,10 @@ async fn patch_istag(
 async fn delete_istag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     // Only the UID precondition is honoured (§5.6).
-    delete_response(&q, &headers, body, |opts, _rv, uid| async move {
+    w.delete(|opts, _rv, uid| async move {
         st.service
             .delete_image_stream_tag(&ns, &name, uid.as_deref(), opts)
             .await
@@ -227,28 +215,20 @@ async fn get_itag(
 async fn create_itag(
     State(st): State<AppState>,
     Path(ns): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    write_response(
-        &q,
-        &headers,
-        body,
-        StatusCode::CREATED,
-        |opts, itag: ImageTag| st.service.create_image_tag(&ns, itag, opts),
-    )
+    w.write(StatusCode::CREATED, |opts, itag: ImageTag| {
+        st.service.create_image_tag(&ns, itag, opts)
+    })
     .await
 }
 
 async fn replace_itag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    coded_write_response(&q, &headers, body, |opts, itag: ImageTag| async move {
+    w.coded_write(|opts, itag: ImageTag| async move {
         let update = ObjectUpdate::Replace(itag);
         let (itag, created) = st
             .service
@@ -262,13 +242,11 @@ async fn replace_itag(
 async fn patch_itag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let patch = patch_fn(&headers, body, &IMAGE_TAG)?;
+        let opts = w.q.write_options()?;
+        let patch = patch_fn(&w.headers, w.body, &IMAGE_TAG)?;
         let update = ObjectUpdate::Patch(&*patch);
         let (itag, created) = st
             .service
@@ -283,11 +261,9 @@ async fn patch_itag(
 async fn delete_itag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    delete_response(&q, &headers, body, |opts, _rv, uid| async move {
+    w.delete(|opts, _rv, uid| async move {
         st.service
             .delete_image_tag(&ns, &name, uid.as_deref(), opts)
             .await
