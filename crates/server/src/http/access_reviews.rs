@@ -22,21 +22,6 @@ use crate::auth::authz::current_caller;
 
 const GROUP: &str = "authorization.k8s.io";
 
-impl BodyKind for SelfSubjectAccessReview {
-    const API_VERSION: &'static str = "authorization.k8s.io/v1";
-    const KIND: &'static str = "SelfSubjectAccessReview";
-}
-
-impl BodyKind for SelfSubjectRulesReview {
-    const API_VERSION: &'static str = "authorization.k8s.io/v1";
-    const KIND: &'static str = "SelfSubjectRulesReview";
-}
-
-impl BodyKind for SubjectAccessReview {
-    const API_VERSION: &'static str = "authorization.k8s.io/v1";
-    const KIND: &'static str = "SubjectAccessReview";
-}
-
 /// Routes of the two reviews.
 pub fn routes() -> Router<AppState> {
     Router::new()

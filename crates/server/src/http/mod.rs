@@ -268,6 +268,63 @@ body_kind!(
 );
 body_kind!(k8s_openapi::api::core::v1::Secret, "v1", "Secret", false);
 body_kind!(streams::DeleteOptions, "", "DeleteOptions", false);
+body_kind!(
+    k8s_openapi::api::core::v1::ServiceAccount,
+    "v1",
+    "ServiceAccount",
+    false
+);
+body_kind!(
+    k8s_openapi::api::authentication::v1::TokenRequest,
+    "authentication.k8s.io/v1",
+    "TokenRequest",
+    false
+);
+const AUTHORIZATION_V1: &str = "authorization.k8s.io/v1";
+body_kind!(
+    k8s_openapi::api::authorization::v1::SelfSubjectAccessReview,
+    AUTHORIZATION_V1,
+    "SelfSubjectAccessReview",
+    false
+);
+body_kind!(
+    k8s_openapi::api::authorization::v1::SelfSubjectRulesReview,
+    AUTHORIZATION_V1,
+    "SelfSubjectRulesReview",
+    false
+);
+body_kind!(
+    k8s_openapi::api::authorization::v1::SubjectAccessReview,
+    AUTHORIZATION_V1,
+    "SubjectAccessReview",
+    false
+);
+const RBAC_V1: &str = "rbac.authorization.k8s.io/v1";
+body_kind!(k8s_openapi::api::rbac::v1::Role, RBAC_V1, "Role", false);
+body_kind!(
+    k8s_openapi::api::rbac::v1::ClusterRole,
+    RBAC_V1,
+    "ClusterRole",
+    false
+);
+body_kind!(
+    k8s_openapi::api::rbac::v1::RoleBinding,
+    RBAC_V1,
+    "RoleBinding",
+    false
+);
+body_kind!(
+    k8s_openapi::api::rbac::v1::ClusterRoleBinding,
+    RBAC_V1,
+    "ClusterRoleBinding",
+    false
+);
+body_kind!(
+    crate::service::projects::ProjectRequest,
+    "project.openshift.io/v1",
+    "ProjectRequest",
+    false
+);
 
 /// 400 when the body names another API version or kind than the endpoint serves.
 fn check_type_meta<T: BodyKind>(value: &serde_json::Value) -> ApiResult<()> {

@@ -6,17 +6,11 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tagplane_api::meta::{ObjectMeta, Time};
 
-use super::BodyKind;
 use super::prelude::*;
 use super::table::{Column, TableRow};
 use crate::service::projects::{DISPLAY_NAME, Project, ProjectRequest};
 
 const PREFIX: &str = "/apis/project.openshift.io/v1";
-
-impl BodyKind for ProjectRequest {
-    const API_VERSION: &'static str = "project.openshift.io/v1";
-    const KIND: &'static str = "ProjectRequest";
-}
 
 /// Routes of projects and project requests.
 pub fn routes() -> Router<AppState> {

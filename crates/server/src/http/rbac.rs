@@ -9,22 +9,8 @@ use tagplane_api::humanize::kubectl_age;
 use tagplane_api::meta::{ObjectMeta, Time};
 
 use super::AppState;
-use super::BodyKind;
 use super::simple::{self, Served};
 use super::table::{Column, TableRow};
-
-macro_rules! rbac_body {
-    ($t:ty, $kind:expr) => {
-        impl BodyKind for $t {
-            const API_VERSION: &'static str = "rbac.authorization.k8s.io/v1";
-            const KIND: &'static str = $kind;
-        }
-    };
-}
-rbac_body!(Role, "Role");
-rbac_body!(ClusterRole, "ClusterRole");
-rbac_body!(RoleBinding, "RoleBinding");
-rbac_body!(ClusterRoleBinding, "ClusterRoleBinding");
 
 impl Served for Role {}
 impl Served for ClusterRole {}

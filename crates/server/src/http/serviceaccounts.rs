@@ -8,7 +8,6 @@ use k8s_openapi::api::core::v1::ServiceAccount;
 use serde_json::{Value, json};
 use tagplane_api::meta::{Time, Timestamp};
 
-use super::BodyKind;
 use super::prelude::*;
 use super::simple::{self, Served};
 use super::table::{Column, TableRow};
@@ -19,16 +18,6 @@ pub fn routes() -> Router<AppState> {
         "/api/v1/namespaces/{ns}/serviceaccounts/{name}/token",
         post(token),
     )
-}
-
-impl BodyKind for ServiceAccount {
-    const API_VERSION: &'static str = "v1";
-    const KIND: &'static str = "ServiceAccount";
-}
-
-impl BodyKind for TokenRequest {
-    const API_VERSION: &'static str = "authentication.k8s.io/v1";
-    const KIND: &'static str = "TokenRequest";
 }
 
 impl Served for ServiceAccount {}
