@@ -185,30 +185,12 @@ pub async fn run(client: &Client, a: ImportImageArgs) -> Result<(), CliError> {
         message.push('\n');
     }
     let mut errors = String::new();
-    if let Some(repo) = &result.status.repository {
-        for image in &repo.images {
-            match &image.image {
-                Some(img) => match describe_image(img, Some(&format!("{name}:{}", image.tag)), now)
-                {
-                    Ok(text) => {
-                        message.push_str(&text);
-                        message.push('\n');
-                    }
-                    Err(e) => errors.push_str(&format!(
-                        "error: tag {} failed: {}\n",
-                        image.tag,
-                        e.to_string().trim_start_matches("error: ")
-                    )),
-                },
-                None => errors.push_str(&format!(
-                    "error: repository tag {} failed: {}\n",
-                    image.tag,
-                    image.status.message.as_deref().unwrap_or("")
-                )),
-            }
-        }
-    }
-    for image in &result.status.images {
+    // A repository import's images first, then the single-tag ones; a missing image is an
+    // error about a "repository tag" or a "tag".
+    let repository = result.status.repository.iter().flat_map(|r| &r.images);
+    let images = (repository.map(|i| (i, "repository tag")))
+        .chain(result.status.images.iter().map(|i| (i, "tag")));
+    for (image, what) in images {
         match &image.image {
             Some(img) => match describe_image(img, Some(&format!("{name}:{}", image.tag)), now) {
                 Ok(text) => {
@@ -222,7 +204,7 @@ pub async fn run(client: &Client, a: ImportImageArgs) -> Result<(), CliError> {
                 )),
             },
             None => errors.push_str(&format!(
-                "error: tag {} failed: {}\n",
+                "error: {what} {} failed: {}\n",
                 image.tag,
                 image.status.message.as_deref().unwrap_or("")
             )),

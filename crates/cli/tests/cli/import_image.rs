@@ -2,7 +2,21 @@
 //! `--all`, failures, `--dry-run`, `-o yaml`, and the decision-table errors.
 
 use crate::describe::normalize;
-use crate::harness::{Registry, Server};
+use crate::harness::{Output, Registry, Server};
+
+/// `import-image python:3.5 --from {from} --confirm --insecure {extra…}`.
+fn import_python_3_5(s: &Server, from: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "import-image",
+        "python:3.5",
+        "--from",
+        from,
+        "--confirm",
+        "--insecure",
+    ];
+    args.extend(extra);
+    s.run(&args)
+}
 
 #[test]
 fn confirm_single_tag_then_reimport() {
@@ -11,14 +25,7 @@ fn confirm_single_tag_then_reimport() {
     let d = reg.push("library/python", "3.5", "python 3.5");
     let from = format!("{}/library/python:3.5", reg.host);
     let h = &reg.host;
-    let out = s.run(&[
-        "import-image",
-        "python:3.5",
-        "--from",
-        &from,
-        "--confirm",
-        "--insecure",
-    ]);
+    let out = import_python_3_5(&s, &from, &[]);
     let text = normalize(out.ok());
     assert_eq!(out.stderr, "");
     let head = format!(
@@ -58,12 +65,9 @@ fn confirm_single_tag_then_reimport() {
     );
 }
 
-#[test]
-fn confirm_all_imports_every_tag() {
-    let Some(reg) = Registry::start() else { return };
-    let s = Server::start();
-    let d35 = reg.push("library/python", "3.5", "python 3.5");
-    let d36 = reg.push("library/python", "3.6", "python 3.6");
+/// `import-image python --from {registry}/library/python --confirm --all --insecure`, its
+/// normalized output (the command must succeed).
+fn import_all_python(s: &Server, reg: &Registry) -> String {
     let from = format!("{}/library/python", reg.host);
     let out = s.run(&[
         "import-image",
@@ -74,7 +78,16 @@ fn confirm_all_imports_every_tag() {
         "--all",
         "--insecure",
     ]);
-    let text = normalize(out.ok());
+    normalize(out.ok())
+}
+
+#[test]
+fn confirm_all_imports_every_tag() {
+    let Some(reg) = Registry::start() else { return };
+    let s = Server::start();
+    let d35 = reg.push("library/python", "3.5", "python 3.5");
+    let d36 = reg.push("library/python", "3.6", "python 3.6");
+    let text = import_all_python(&s, &reg);
     assert!(
         text.starts_with("imagestream.image.openshift.io/python imported\n\nName:\t\t\tpython\n"),
         "{text}"
@@ -114,7 +127,7 @@ fn confirm_all_imports_every_tag() {
         "-o",
         "jsonpath={.spec.dockerImageRepository}",
     ]);
-    assert_eq!(stream.ok(), from);
+    assert_eq!(stream.ok(), format!("{}/library/python", reg.host));
 }
 
 #[test]
@@ -144,15 +157,7 @@ fn dry_run_and_yaml_output_persist_nothing() {
     let s = Server::start();
     let d = reg.push("library/python", "3.5", "python 3.5");
     let from = format!("{}/library/python:3.5", reg.host);
-    let out = s.run(&[
-        "import-image",
-        "python:3.5",
-        "--from",
-        &from,
-        "--confirm",
-        "--insecure",
-        "--dry-run",
-    ]);
+    let out = import_python_3_5(&s, &from, &["--dry-run"]);
     let text = out.ok();
     assert!(
         text.starts_with(&format!(
@@ -165,16 +170,7 @@ fn dry_run_and_yaml_output_persist_nothing() {
         s.run(&["describe", "is/python"]).fails(),
         "Error from server (NotFound): imagestreams.image.openshift.io \"python\" not found\n"
     );
-    let out = s.run(&[
-        "import-image",
-        "python:3.5",
-        "--from",
-        &from,
-        "--confirm",
-        "--insecure",
-        "-o",
-        "yaml",
-    ]);
+    let out = import_python_3_5(&s, &from, &["-o", "yaml"]);
     let y = out.ok();
     assert!(
         y.starts_with("apiVersion: image.openshift.io/v1\nkind: ImageStream\n"),
@@ -270,17 +266,7 @@ fn all_with_tag_limit_reports_additional_tags() {
     for t in ["3.5", "3.6", "latest"] {
         reg.push("library/python", t, t);
     }
-    let from = format!("{}/library/python", reg.host);
-    let out = s.run(&[
-        "import-image",
-        "python",
-        "--from",
-        &from,
-        "--confirm",
-        "--all",
-        "--insecure",
-    ]);
-    let text = normalize(out.ok());
+    let text = import_all_python(&s, &reg);
     assert!(text.contains("Tags:\t\t\t1\n\nlatest\n"), "{text}");
     assert!(
         text.ends_with(

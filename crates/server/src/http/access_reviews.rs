@@ -22,21 +22,6 @@ use crate::auth::authz::current_caller;
 
 const GROUP: &str = "authorization.k8s.io";
 
-impl BodyKind for SelfSubjectAccessReview {
-    const API_VERSION: &'static str = "authorization.k8s.io/v1";
-    const KIND: &'static str = "SelfSubjectAccessReview";
-}
-
-impl BodyKind for SelfSubjectRulesReview {
-    const API_VERSION: &'static str = "authorization.k8s.io/v1";
-    const KIND: &'static str = "SelfSubjectRulesReview";
-}
-
-impl BodyKind for SubjectAccessReview {
-    const API_VERSION: &'static str = "authorization.k8s.io/v1";
-    const KIND: &'static str = "SubjectAccessReview";
-}
-
 /// Routes of the two reviews.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -104,56 +89,54 @@ fn review_attributes(
     }
 }
 
-fn status_of(d: crate::auth::authz::Decision) -> SubjectAccessReviewStatus {
-    SubjectAccessReviewStatus {
+/// Whether `user` may do what a review of `kind` names (resource or non-resource attributes).
+async fn decide(
+    st: &AppState,
+    user: &UserInfo,
+    kind: &str,
+    resource: Option<&ResourceAttributes>,
+    non_resource: Option<&NonResourceAttributes>,
+) -> ApiResult<SubjectAccessReviewStatus> {
+    let a = review_attributes(kind, resource, non_resource)?;
+    let d = st.service.authorize(user, &a).await?;
+    Ok(SubjectAccessReviewStatus {
         allowed: d.allowed,
         denied: None,
         evaluation_error: None,
         reason: (!d.reason.is_empty()).then_some(d.reason),
-    }
+    })
 }
 
 fn caller() -> Arc<UserInfo> {
     current_caller().unwrap_or_else(|| Arc::new(UserInfo::anonymous()))
 }
 
-async fn self_review(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (_, decoded) = decode_write::<SelfSubjectAccessReview>(&q, &headers, body)?;
-        let mut review = decoded.value;
-        let a = review_attributes(
-            "SelfSubjectAccessReview",
-            review.spec.resource_attributes.as_ref(),
-            review.spec.non_resource_attributes.as_ref(),
-        )?;
-        let d = st.service.authorize(&caller(), &a).await?;
-        review.status = Some(status_of(d));
-        review.metadata.creation_timestamp = None;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &review,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+/// A review (nothing is stored): the decoded body with the status `review` fills in, 201.
+async fn review_response<T, F>(w: WriteRequest, review: impl FnOnce(T) -> F) -> Response
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + BodyKind,
+    F: Future<Output = ApiResult<T>>,
+{
+    w.write(StatusCode::CREATED, |_, r| review(r)).await
 }
 
-async fn subject_review(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (_, decoded) = decode_write::<SubjectAccessReview>(&q, &headers, body)?;
-        let mut review = decoded.value;
-        let spec = &review.spec;
+async fn self_review(State(st): State<AppState>, w: WriteRequest) -> Response {
+    review_response(w, |mut r: SelfSubjectAccessReview| async move {
+        let (kind, spec) = ("SelfSubjectAccessReview", &r.spec);
+        let (res, non_res) = (
+            spec.resource_attributes.as_ref(),
+            spec.non_resource_attributes.as_ref(),
+        );
+        r.status = Some(decide(&st, &caller(), kind, res, non_res).await?);
+        r.metadata.creation_timestamp = None;
+        Ok(r)
+    })
+    .await
+}
+
+async fn subject_review(State(st): State<AppState>, w: WriteRequest) -> Response {
+    review_response(w, |mut r: SubjectAccessReview| async move {
+        let (kind, spec) = ("SubjectAccessReview", &r.spec);
         let user = UserInfo {
             name: spec.user.clone().unwrap_or_default(),
             uid: spec.uid.clone().unwrap_or_default(),
@@ -162,7 +145,7 @@ async fn subject_review(
         if user.name.is_empty() && user.groups.is_empty() {
             return Err(ApiError::invalid(
                 GROUP,
-                "SubjectAccessReview",
+                kind,
                 "",
                 &[FieldError::invalid(
                     "spec.user",
@@ -171,33 +154,19 @@ async fn subject_review(
                 )],
             ));
         }
-        let a = review_attributes(
-            "SubjectAccessReview",
+        let (res, non_res) = (
             spec.resource_attributes.as_ref(),
             spec.non_resource_attributes.as_ref(),
-        )?;
-        let d = st.service.authorize(&user, &a).await?;
-        review.status = Some(status_of(d));
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &review,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+        );
+        r.status = Some(decide(&st, &user, kind, res, non_res).await?);
+        Ok(r)
+    })
+    .await
 }
 
 /// `kubectl auth can-i --list`: every rule that applies to the caller in a namespace.
-async fn rules_review(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (_, decoded) = decode_write::<SelfSubjectRulesReview>(&q, &headers, body)?;
-        let mut review = decoded.value;
+async fn rules_review(State(st): State<AppState>, w: WriteRequest) -> Response {
+    review_response(w, |mut review: SelfSubjectRulesReview| async move {
         let ns = review.spec.namespace.clone().unwrap_or_default();
         if ns.is_empty() {
             return Err(ApiError::invalid(
@@ -229,12 +198,7 @@ async fn rules_review(
             }
         }
         review.status = Some(status);
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &review,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+        Ok(review)
+    })
+    .await
 }

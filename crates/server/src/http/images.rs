@@ -68,23 +68,11 @@ async fn list_images(
     list_response(&st, &headers, result)
 }
 
-async fn create_image(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<Image>(&q, &headers, body)?;
-        let image = st.service.create_image(decoded.value, opts).await?;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &image,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+async fn create_image(State(st): State<AppState>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, image: Image| {
+        st.service.create_image(image, opts)
+    })
+    .await
 }
 
 async fn get_image(
@@ -99,73 +87,46 @@ async fn get_image(
 async fn replace_image(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<Image>(&q, &headers, body)?;
-        let image = st
-            .service
-            .update_image(&name, ObjectUpdate::Replace(decoded.value), opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &image, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    w.write(StatusCode::OK, |opts, image: Image| {
+        st.service
+            .update_image(&name, ObjectUpdate::Replace(image), opts)
+    })
+    .await
 }
 
 async fn patch_image(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let patch = patch_fn(&headers, body, &smp::IMAGE)?;
+    w.patch(&smp::IMAGE, |opts, patch| async move {
         st.service
             .update_image(&name, ObjectUpdate::Patch(&*patch), opts)
             .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    })
+    .await
 }
 
 async fn delete_image(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let (opts, rv, uid) = delete_request(&q, &headers, body)?;
+    w.delete(|opts, rv, uid| async move {
         st.service
             .delete_image(&name, rv, uid.as_deref(), opts)
             .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    })
+    .await
 }
 
-async fn create_signature(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageSignature>(&q, &headers, body)?;
-        let sig = st
-            .service
-            .create_image_signature(decoded.value, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &sig, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+async fn create_signature(State(st): State<AppState>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, sig: ImageSignature| {
+        st.service.create_image_signature(sig, opts)
+    })
+    .await
 }
 
 async fn delete_signature(

@@ -38,6 +38,7 @@ mod projects;
 mod rbac;
 mod secrets;
 mod serviceaccounts;
+mod simple;
 mod smp;
 mod streams;
 pub mod table;
@@ -267,6 +268,63 @@ body_kind!(
 );
 body_kind!(k8s_openapi::api::core::v1::Secret, "v1", "Secret", false);
 body_kind!(streams::DeleteOptions, "", "DeleteOptions", false);
+body_kind!(
+    k8s_openapi::api::core::v1::ServiceAccount,
+    "v1",
+    "ServiceAccount",
+    false
+);
+body_kind!(
+    k8s_openapi::api::authentication::v1::TokenRequest,
+    "authentication.k8s.io/v1",
+    "TokenRequest",
+    false
+);
+const AUTHORIZATION_V1: &str = "authorization.k8s.io/v1";
+body_kind!(
+    k8s_openapi::api::authorization::v1::SelfSubjectAccessReview,
+    AUTHORIZATION_V1,
+    "SelfSubjectAccessReview",
+    false
+);
+body_kind!(
+    k8s_openapi::api::authorization::v1::SelfSubjectRulesReview,
+    AUTHORIZATION_V1,
+    "SelfSubjectRulesReview",
+    false
+);
+body_kind!(
+    k8s_openapi::api::authorization::v1::SubjectAccessReview,
+    AUTHORIZATION_V1,
+    "SubjectAccessReview",
+    false
+);
+const RBAC_V1: &str = "rbac.authorization.k8s.io/v1";
+body_kind!(k8s_openapi::api::rbac::v1::Role, RBAC_V1, "Role", false);
+body_kind!(
+    k8s_openapi::api::rbac::v1::ClusterRole,
+    RBAC_V1,
+    "ClusterRole",
+    false
+);
+body_kind!(
+    k8s_openapi::api::rbac::v1::RoleBinding,
+    RBAC_V1,
+    "RoleBinding",
+    false
+);
+body_kind!(
+    k8s_openapi::api::rbac::v1::ClusterRoleBinding,
+    RBAC_V1,
+    "ClusterRoleBinding",
+    false
+);
+body_kind!(
+    crate::service::projects::ProjectRequest,
+    "project.openshift.io/v1",
+    "ProjectRequest",
+    false
+);
 
 /// 400 when the body names another API version or kind than the endpoint serves.
 fn check_type_meta<T: BodyKind>(value: &serde_json::Value) -> ApiResult<()> {
@@ -518,6 +576,109 @@ pub fn delete_request(
     Ok((opts, rv, pre.uid))
 }
 
+/// What a write handler (create, update, patch, delete) reads after its state and path: the
+/// query, headers and body, extracted in that order as the separate extractors would be.
+#[derive(Debug)]
+pub struct WriteRequest {
+    /// The common query parameters (`dryRun`, `fieldValidation`, …).
+    pub q: CommonQuery,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The body, as sent.
+    pub body: Bytes,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for WriteRequest {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        use axum::extract::{FromRequestParts, Query};
+        let (mut parts, body) = req.into_parts();
+        let Query(q) = Query::<CommonQuery>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let request = axum::extract::Request::from_parts(parts, body);
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(WriteRequest { q, headers, body })
+    }
+}
+
+impl WriteRequest {
+    /// A create or update: decode the write options and body of `T` ([`decode_write`]), hand
+    /// both to `write`, and answer what it returns with `code` and the decoding warnings.
+    pub async fn write<T, R, F>(
+        self,
+        code: StatusCode,
+        write: impl FnOnce(WriteOptions, T) -> F,
+    ) -> Response
+    where
+        T: DeserializeOwned + Serialize + BodyKind,
+        R: Serialize,
+        F: Future<Output = ApiResult<R>>,
+    {
+        self.coded_write(|opts, value| async move { Ok((code, write(opts, value).await?)) })
+            .await
+    }
+
+    /// [`WriteRequest::write`] where `write` also picks the status code (201 or 200 for a PUT
+    /// that may create).
+    pub async fn coded_write<T, R, F>(self, write: impl FnOnce(WriteOptions, T) -> F) -> Response
+    where
+        T: DeserializeOwned + Serialize + BodyKind,
+        R: Serialize,
+        F: Future<Output = ApiResult<(StatusCode, R)>>,
+    {
+        let result = async {
+            let (opts, decoded) = decode_write::<T>(&self.q, &self.headers, self.body)?;
+            let (code, written) = write(opts, decoded.value).await?;
+            Ok::<_, ApiError>(json_response(code, &written, &decoded.warnings))
+        }
+        .await;
+        result.unwrap_or_else(IntoResponse::into_response)
+    }
+
+    /// A PATCH: the write options and patch function ([`patch_fn`] with `schema`) handed to
+    /// `write`, whose object is answered with 200.
+    pub async fn patch<R, F>(
+        self,
+        schema: &'static MergeSchema,
+        write: impl FnOnce(WriteOptions, Box<PatchFn>) -> F,
+    ) -> Response
+    where
+        R: Serialize,
+        F: Future<Output = ApiResult<R>>,
+    {
+        let result = async {
+            let opts = self.q.write_options()?;
+            let patch = patch_fn(&self.headers, self.body, schema)?;
+            write(opts, patch).await
+        }
+        .await;
+        respond(StatusCode::OK, result)
+    }
+
+    /// A DELETE: the write options and preconditions ([`delete_request`]) handed to `delete`,
+    /// whose answer (a Status or the object) is answered with 200.
+    pub async fn delete<R, F>(
+        self,
+        delete: impl FnOnce(WriteOptions, Option<Revision>, Option<String>) -> F,
+    ) -> Response
+    where
+        R: Serialize,
+        F: Future<Output = ApiResult<R>>,
+    {
+        let result = async {
+            let (opts, rv, uid) = delete_request(&self.q, &self.headers, self.body)?;
+            delete(opts, rv, uid).await
+        }
+        .await;
+        respond(StatusCode::OK, result)
+    }
+}
+
 /// Paging options of a LIST (no `resourceVersion`: always the newest state).
 pub fn list_options(q: &CommonQuery) -> ListOptions {
     ListOptions {
@@ -605,9 +766,9 @@ pub fn watch_presenter<T: TableRow + Serialize>(
 /// Types re-exported for the handler modules.
 pub(crate) mod prelude {
     pub use super::{
-        AppState, CommonQuery, body_bytes, created_or_ok, decode_body, decode_write,
-        delete_request, json_response, list_options, list_response, object_response, patch_fn,
-        respond, watch_params, watch_presenter,
+        AppState, CommonQuery, WriteRequest, body_bytes, created_or_ok, decode_body, decode_write,
+        json_response, list_options, list_response, object_response, patch_fn, respond,
+        watch_params, watch_presenter,
     };
     pub use crate::error::{ApiError, ApiResult};
     pub use axum::body::Bytes;

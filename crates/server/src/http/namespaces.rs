@@ -42,19 +42,11 @@ async fn list(
     list_response(&st, &headers, result)
 }
 
-async fn create(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<Namespace>(&q, &headers, body)?;
-        let ns = st.service.create_namespace(decoded.value, opts).await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &ns, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+async fn create(State(st): State<AppState>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, ns: Namespace| {
+        st.service.create_namespace(ns, opts)
+    })
+    .await
 }
 
 async fn get_one(
@@ -73,12 +65,10 @@ async fn delete(State(st): State<AppState>, Path(name): Path<String>) -> Respons
 async fn replace(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let result = async {
-        let (opts, decoded) = decode_write::<Namespace>(&q, &headers, body)?;
+        let (opts, decoded) = decode_write::<Namespace>(&w.q, &w.headers, w.body)?;
         let update = crate::service::tags::ObjectUpdate::Replace(decoded.value);
         st.service.update_namespace(&name, update, opts).await
     }
@@ -86,20 +76,11 @@ async fn replace(
     respond(StatusCode::OK, result)
 }
 
-async fn patch(
-    State(st): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let f = patch_fn(&headers, body, &super::smp::NAMESPACE)?;
-        st.service
-            .update_namespace(&name, crate::service::tags::ObjectUpdate::Patch(&*f), opts)
-            .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+async fn patch(State(st): State<AppState>, Path(name): Path<String>, w: WriteRequest) -> Response {
+    let schema = &super::smp::NAMESPACE;
+    w.patch(schema, |opts, f| async move {
+        let update = crate::service::tags::ObjectUpdate::Patch(&*f);
+        st.service.update_namespace(&name, update, opts).await
+    })
+    .await
 }

@@ -6,17 +6,11 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tagplane_api::meta::{ObjectMeta, Time};
 
-use super::BodyKind;
 use super::prelude::*;
 use super::table::{Column, TableRow};
 use crate::service::projects::{DISPLAY_NAME, Project, ProjectRequest};
 
 const PREFIX: &str = "/apis/project.openshift.io/v1";
-
-impl BodyKind for ProjectRequest {
-    const API_VERSION: &'static str = "project.openshift.io/v1";
-    const KIND: &'static str = "ProjectRequest";
-}
 
 /// Routes of projects and project requests.
 pub fn routes() -> Router<AppState> {
@@ -55,23 +49,11 @@ async fn remove(State(st): State<AppState>, Path(name): Path<String>) -> Respons
     respond(StatusCode::OK, st.service.delete_project(&name).await)
 }
 
-async fn create(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ProjectRequest>(&q, &headers, body)?;
-        let project = st.service.request_project(decoded.value, opts).await?;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &project,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+async fn create(State(st): State<AppState>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, r: ProjectRequest| {
+        st.service.request_project(r, opts)
+    })
+    .await
 }
 
 impl TableRow for Project {

@@ -2,45 +2,25 @@
 //! appear only in the TokenRequest answer, never in logs.
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::post;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestStatus};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use serde_json::{Value, json};
-use tagplane_api::meta::{List, Time, Timestamp};
+use tagplane_api::meta::{Time, Timestamp};
 
 use super::prelude::*;
+use super::simple::{self, Served};
 use super::table::{Column, TableRow};
-use super::tags::SECRET;
-use super::watch::watch_response;
-use super::{BodyKind, watch_presenter};
 
 /// Routes of these resources.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/serviceaccounts", get(list_all))
-        .route(
-            "/api/v1/namespaces/{ns}/serviceaccounts",
-            get(list).post(create),
-        )
-        .route(
-            "/api/v1/namespaces/{ns}/serviceaccounts/{name}",
-            get(get_one).put(replace).patch(patch).delete(remove),
-        )
-        .route(
-            "/api/v1/namespaces/{ns}/serviceaccounts/{name}/token",
-            post(token),
-        )
+    simple::routes::<ServiceAccount>(Router::new()).route(
+        "/api/v1/namespaces/{ns}/serviceaccounts/{name}/token",
+        post(token),
+    )
 }
 
-impl BodyKind for ServiceAccount {
-    const API_VERSION: &'static str = "v1";
-    const KIND: &'static str = "ServiceAccount";
-}
-
-impl BodyKind for TokenRequest {
-    const API_VERSION: &'static str = "authentication.k8s.io/v1";
-    const KIND: &'static str = "TokenRequest";
-}
+impl Served for ServiceAccount {}
 
 impl TableRow for ServiceAccount {
     fn columns() -> Vec<Column> {
@@ -72,142 +52,6 @@ impl TableRow for ServiceAccount {
     fn metadata(&self) -> &tagplane_api::meta::ObjectMeta {
         &self.metadata
     }
-}
-
-async fn list_all(
-    State(st): State<AppState>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-) -> Response {
-    list_in(st, None, q, headers).await
-}
-
-async fn list(
-    State(st): State<AppState>,
-    Path(ns): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-) -> Response {
-    list_in(st, Some(ns), q, headers).await
-}
-
-async fn list_in(st: AppState, ns: Option<String>, q: CommonQuery, headers: HeaderMap) -> Response {
-    let selector = match st
-        .service
-        .service_account_selector(q.label_selector.as_deref(), q.field_selector.as_deref())
-    {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    if q.is_watch() {
-        let params = watch_params(ns, &q);
-        let present = watch_presenter::<ServiceAccount>(&st, &headers);
-        let keep = move |s: &ServiceAccount| selector.matches(&s.metadata, |_| None::<String>);
-        return watch_response::<ServiceAccount, _, _>(&st.service, params, present, keep).await;
-    }
-    let result = st
-        .service
-        .list_service_accounts(ns.as_deref(), &list_options(&q), &selector)
-        .await
-        .map(|l| List {
-            api_version: "v1".into(),
-            kind: "ServiceAccountList".into(),
-            metadata: l.meta,
-            items: l.items,
-        });
-    list_response(&st, &headers, result)
-}
-
-async fn create(
-    State(st): State<AppState>,
-    Path(ns): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ServiceAccount>(&q, &headers, body)?;
-        let sa = st
-            .service
-            .create_service_account(&ns, decoded.value, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &sa, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn get_one(
-    State(st): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let result = st.service.get_service_account(&ns, &name).await;
-    object_response(&st, &headers, result)
-}
-
-async fn replace(
-    State(st): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ServiceAccount>(&q, &headers, body)?;
-        let sa = st
-            .service
-            .update_service_account(
-                &ns,
-                &name,
-                crate::service::tags::ObjectUpdate::Replace(decoded.value),
-                opts,
-            )
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &sa, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn patch(
-    State(st): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let patch = patch_fn(&headers, body, &SECRET)?;
-        st.service
-            .update_service_account(
-                &ns,
-                &name,
-                crate::service::tags::ObjectUpdate::Patch(&*patch),
-                opts,
-            )
-            .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
-}
-
-async fn remove(
-    State(st): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let (opts, rv, uid) = delete_request(&q, &headers, body)?;
-        st.service
-            .delete_service_account(&ns, &name, rv, uid.as_deref(), opts)
-            .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
 }
 
 async fn token(

@@ -120,29 +120,11 @@ async fn list_in(st: AppState, ns: Option<String>, q: CommonQuery, headers: Head
     }
 }
 
-async fn create(
-    State(st): State<AppState>,
-    Path(ns): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let decoded = decode_body::<ImageStream>(
-            &headers,
-            &body_bytes(body)?,
-            q.field_validation.as_deref(),
-        )?;
-        let created = st.service.create_stream(&ns, decoded.value, opts).await?;
-        Ok::<_, ApiError>(json_response(
-            StatusCode::CREATED,
-            &created,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+async fn create(State(st): State<AppState>, Path(ns): Path<String>, w: WriteRequest) -> Response {
+    w.write(StatusCode::CREATED, |opts, is: ImageStream| {
+        st.service.create_stream(&ns, is, opts)
+    })
+    .await
 }
 
 async fn get_one(
@@ -163,88 +145,61 @@ async fn replace_part(
     st: AppState,
     ns: String,
     name: String,
-    q: CommonQuery,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
     part: StreamPart,
 ) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let decoded = decode_body::<ImageStream>(
-            &headers,
-            &body_bytes(body)?,
-            q.field_validation.as_deref(),
-        )?;
-        let s = st
-            .service
-            .replace_stream(&ns, &name, decoded.value, part, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    w.write(StatusCode::OK, |opts, is: ImageStream| {
+        st.service.replace_stream(&ns, &name, is, part, opts)
+    })
+    .await
 }
 
 async fn replace(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    replace_part(st, ns, name, q, headers, body, StreamPart::Main).await
+    replace_part(st, ns, name, w, StreamPart::Main).await
 }
 
 async fn replace_status(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    replace_part(st, ns, name, q, headers, body, StreamPart::Status).await
+    replace_part(st, ns, name, w, StreamPart::Status).await
 }
 
 async fn patch_part(
     st: AppState,
     ns: String,
     name: String,
-    q: CommonQuery,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
     part: StreamPart,
 ) -> Response {
-    let result = async {
-        let opts = q.write_options()?;
-        let patch = super::patch_fn(&headers, body, &super::smp::IMAGE_STREAM)?;
-        let s = st
-            .service
+    let schema = &super::smp::IMAGE_STREAM;
+    w.patch(schema, |opts, patch| async move {
+        st.service
             .patch_stream(&ns, &name, part, opts, &*patch)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &[]))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+            .await
+    })
+    .await
 }
 
 async fn patch(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    patch_part(st, ns, name, q, headers, body, StreamPart::Main).await
+    patch_part(st, ns, name, w, StreamPart::Main).await
 }
 
 async fn patch_status(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    patch_part(st, ns, name, q, headers, body, StreamPart::Status).await
+    patch_part(st, ns, name, w, StreamPart::Status).await
 }
 
 /// `DeleteOptions` bodies (only what we honour).
@@ -282,18 +237,12 @@ pub fn delete_options(headers: &HeaderMap, body: &[u8]) -> ApiResult<DeleteOptio
 async fn delete(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let (opts, rv, uid) = super::delete_request(&q, &headers, body)?;
-        let s = st
-            .service
+    w.delete(|opts, rv, uid| async move {
+        st.service
             .delete_stream(&ns, &name, rv, uid.as_deref(), opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &s, &[]))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+            .await
+    })
+    .await
 }

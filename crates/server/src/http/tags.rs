@@ -74,8 +74,9 @@ pub(super) static IMAGE_STREAM_TAG: MergeSchema = MergeSchema {
 /// ImageTag: as [`IMAGE_STREAM_TAG`] (its image is optional).
 pub(super) static IMAGE_TAG: MergeSchema = IMAGE_STREAM_TAG;
 
-/// core/v1 Secret: metadata lists only (`data` and `stringData` are maps).
-pub(super) static SECRET: MergeSchema = MergeSchema {
+/// Kinds whose only merged lists are metadata's: core/v1 Secret (`data` and `stringData` are
+/// maps), ServiceAccount, and the RBAC kinds (their `rules` and `subjects` are atomic).
+pub(super) static METADATA_ONLY: MergeSchema = MergeSchema {
     lists: &META_LISTS,
     replace: &[],
     pod_specs: &[],
@@ -122,56 +123,38 @@ async fn get_istag(
 async fn create_istag(
     State(st): State<AppState>,
     Path(ns): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageStreamTag>(&q, &headers, body)?;
-        let ist = st
-            .service
-            .create_image_stream_tag(&ns, decoded.value, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &ist, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    w.write(StatusCode::CREATED, |opts, ist: ImageStreamTag| {
+        st.service.create_image_stream_tag(&ns, ist, opts)
+    })
+    .await
 }
 
 async fn replace_istag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageStreamTag>(&q, &headers, body)?;
-        let update = ObjectUpdate::Replace(decoded.value);
+    w.coded_write(|opts, ist: ImageStreamTag| async move {
+        let update = ObjectUpdate::Replace(ist);
         let (ist, created) = st
             .service
             .update_image_stream_tag(&ns, &name, update, opts)
             .await?;
-        Ok::<_, ApiError>(json_response(
-            created_or_ok(created),
-            &ist,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+        Ok((created_or_ok(created), ist))
+    })
+    .await
 }
 
 async fn patch_istag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let patch = patch_fn(&headers, body, &IMAGE_STREAM_TAG)?;
+        let opts = w.q.write_options()?;
+        let patch = patch_fn(&w.headers, w.body, &IMAGE_STREAM_TAG)?;
         let update = ObjectUpdate::Patch(&*patch);
         let (ist, created) = st
             .service
@@ -186,19 +169,15 @@ async fn patch_istag(
 async fn delete_istag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        // Only the UID precondition is honoured (§5.6).
-        let (opts, _rv, uid) = delete_request(&q, &headers, body)?;
+    // Only the UID precondition is honoured (§5.6).
+    w.delete(|opts, _rv, uid| async move {
         st.service
             .delete_image_stream_tag(&ns, &name, uid.as_deref(), opts)
             .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    })
+    .await
 }
 
 // ------------------------------------------------------------------------------ imagetags
@@ -236,56 +215,38 @@ async fn get_itag(
 async fn create_itag(
     State(st): State<AppState>,
     Path(ns): Path<String>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageTag>(&q, &headers, body)?;
-        let itag = st
-            .service
-            .create_image_tag(&ns, decoded.value, opts)
-            .await?;
-        Ok::<_, ApiError>(json_response(StatusCode::CREATED, &itag, &decoded.warnings))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    w.write(StatusCode::CREATED, |opts, itag: ImageTag| {
+        st.service.create_image_tag(&ns, itag, opts)
+    })
+    .await
 }
 
 async fn replace_itag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let (opts, decoded) = decode_write::<ImageTag>(&q, &headers, body)?;
-        let update = ObjectUpdate::Replace(decoded.value);
+    w.coded_write(|opts, itag: ImageTag| async move {
+        let update = ObjectUpdate::Replace(itag);
         let (itag, created) = st
             .service
             .update_image_tag(&ns, &name, update, opts)
             .await?;
-        Ok::<_, ApiError>(json_response(
-            created_or_ok(created),
-            &itag,
-            &decoded.warnings,
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+        Ok((created_or_ok(created), itag))
+    })
+    .await
 }
 
 async fn patch_itag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
     let result = async {
-        let opts = q.write_options()?;
-        let patch = patch_fn(&headers, body, &IMAGE_TAG)?;
+        let opts = w.q.write_options()?;
+        let patch = patch_fn(&w.headers, w.body, &IMAGE_TAG)?;
         let update = ObjectUpdate::Patch(&*patch);
         let (itag, created) = st
             .service
@@ -300,16 +261,12 @@ async fn patch_itag(
 async fn delete_itag(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<CommonQuery>,
-    headers: HeaderMap,
-    body: Bytes,
+    w: WriteRequest,
 ) -> Response {
-    let result = async {
-        let (opts, _rv, uid) = delete_request(&q, &headers, body)?;
+    w.delete(|opts, _rv, uid| async move {
         st.service
             .delete_image_tag(&ns, &name, uid.as_deref(), opts)
             .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+    })
+    .await
 }

@@ -22,6 +22,7 @@ pub mod rbac;
 pub mod registry_importer;
 pub mod secrets;
 pub mod serviceaccounts;
+pub mod simple;
 pub mod tags;
 pub mod tokens;
 

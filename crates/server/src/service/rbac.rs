@@ -5,23 +5,21 @@
 //! caller (§4.6, §10.1).
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
 use tagplane_api::image::ImageStream;
-use tagplane_api::meta::{IMAGE_GROUP, ObjectMeta, Status};
+use tagplane_api::meta::{IMAGE_GROUP, ObjectMeta};
 use tagplane_api::validation::{
     BadValue, ErrorType, FieldError, go_quote, path_segment_name_errors, validate_namespace_name,
 };
 use tagplane_core::generation::tag_ref_changed;
 use tagplane_core::resolution::parse_from_reference;
-use tagplane_store::{ListOptions, Revision};
 
-use super::images::deleted_status;
-use super::imagestreams::check_identity;
-use super::tags::{MetaSelector, ObjectUpdate};
-use super::{Service, WriteOptions};
+use super::Service;
+use super::simple::SimpleObject;
 use crate::auth::UserInfo;
 use crate::auth::attributes::Attributes;
 use crate::auth::authz::{Decision, current_caller};
@@ -29,7 +27,7 @@ use crate::auth::bootstrap_roles::{
     AUTOUPDATE, CLUSTER_ROLES, RBAC_GROUP, cluster_role_bindings, cluster_role_ref, group_subject,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::objects::{Objects, StoredObject, TypedList};
+use crate::objects::{Objects, StoredObject};
 
 macro_rules! rbac_object {
     ($t:ty, $res:expr, $kind:expr, $ns:expr) => {
@@ -46,6 +44,34 @@ macro_rules! rbac_object {
                 &mut self.metadata
             }
         }
+
+        impl SimpleObject for $t {
+            fn default_create(&mut self) {
+                RbacObject::default_fields(self);
+            }
+            fn validate_create(&self) -> Vec<FieldError> {
+                RbacObject::validate(self)
+            }
+            fn default_update(&mut self, _old: &Self) {
+                RbacObject::default_fields(self);
+            }
+            fn validate_update(&self, old: &Self) -> Vec<FieldError> {
+                RbacObject::validate_update(self, old)
+            }
+            /// Writing it may not grant more than the caller holds.
+            fn admit<'a>(
+                &'a self,
+                service: &'a Service,
+                ns: &'a str,
+                name: &'a str,
+            ) -> impl Future<Output = ApiResult<()>> + Send + 'a {
+                service.check_escalation(self, ns, name)
+            }
+            /// The authorizer's cache is stale after any write.
+            fn written(service: &Service) {
+                service.rbac.invalidate();
+            }
+        }
     };
 }
 
@@ -58,10 +84,6 @@ rbac_object!(
     "ClusterRoleBinding",
     false
 );
-
-/// Field labels RBAC lists can be selected by.
-pub const RBAC_FIELDS: &[&str] = &["metadata.name", "metadata.namespace"];
-const MAX_ATTEMPTS: usize = 10;
 
 /// An RBAC kind: its defaulting and validation.
 pub trait RbacObject: StoredObject {
@@ -273,77 +295,52 @@ fn role_ref_unchanged(new: &RoleRef, old: &RoleRef) -> Vec<FieldError> {
     )]
 }
 
-impl RbacObject for Role {
-    fn grant(&self) -> Grant<'_> {
-        Grant::Rules(self.rules.as_deref().unwrap_or_default())
-    }
-    fn validate(&self) -> Vec<FieldError> {
-        let mut e = name_errors(&self.metadata, true);
-        e.extend(rule_errors(self.rules.as_ref(), true));
-        e
-    }
+/// Roles: their rules are what they grant; namespaced ones may not name non-resource URLs.
+macro_rules! role_kind {
+    ($($t:ty),*) => {
+        $(impl RbacObject for $t {
+            fn grant(&self) -> Grant<'_> {
+                Grant::Rules(self.rules.as_deref().unwrap_or_default())
+            }
+            fn validate(&self) -> Vec<FieldError> {
+                let mut e = name_errors(&self.metadata, Self::NAMESPACED);
+                e.extend(rule_errors(self.rules.as_ref(), Self::NAMESPACED));
+                e
+            }
+        })*
+    };
 }
+role_kind!(Role, ClusterRole);
 
-impl RbacObject for ClusterRole {
-    fn grant(&self) -> Grant<'_> {
-        Grant::Rules(self.rules.as_deref().unwrap_or_default())
-    }
-    fn validate(&self) -> Vec<FieldError> {
-        let mut e = name_errors(&self.metadata, false);
-        e.extend(rule_errors(self.rules.as_ref(), false));
-        e
-    }
+/// Bindings: their role is what they grant, subjects get API-group defaults, `roleRef` is
+/// immutable.
+macro_rules! binding_kind {
+    ($($t:ty),*) => {
+        $(impl RbacObject for $t {
+            fn grant(&self) -> Grant<'_> {
+                Grant::Role(&self.role_ref)
+            }
+            fn default_fields(&mut self) {
+                default_subjects(self.subjects.as_mut());
+            }
+            fn validate(&self) -> Vec<FieldError> {
+                let mut e = name_errors(&self.metadata, Self::NAMESPACED);
+                e.extend(binding_errors(
+                    &self.role_ref,
+                    self.subjects.as_ref(),
+                    Self::NAMESPACED,
+                ));
+                e
+            }
+            fn validate_update(&self, old: &Self) -> Vec<FieldError> {
+                let mut e = self.validate();
+                e.extend(role_ref_unchanged(&self.role_ref, &old.role_ref));
+                e
+            }
+        })*
+    };
 }
-
-impl RbacObject for RoleBinding {
-    fn grant(&self) -> Grant<'_> {
-        Grant::Role(&self.role_ref)
-    }
-    fn default_fields(&mut self) {
-        default_subjects(self.subjects.as_mut());
-    }
-    fn validate(&self) -> Vec<FieldError> {
-        let mut e = name_errors(&self.metadata, true);
-        e.extend(binding_errors(&self.role_ref, self.subjects.as_ref(), true));
-        e
-    }
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut e = self.validate();
-        e.extend(role_ref_unchanged(&self.role_ref, &old.role_ref));
-        e
-    }
-}
-
-impl RbacObject for ClusterRoleBinding {
-    fn grant(&self) -> Grant<'_> {
-        Grant::Role(&self.role_ref)
-    }
-    fn default_fields(&mut self) {
-        default_subjects(self.subjects.as_mut());
-    }
-    fn validate(&self) -> Vec<FieldError> {
-        let mut e = name_errors(&self.metadata, false);
-        e.extend(binding_errors(
-            &self.role_ref,
-            self.subjects.as_ref(),
-            false,
-        ));
-        e
-    }
-    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
-        let mut e = self.validate();
-        e.extend(role_ref_unchanged(&self.role_ref, &old.role_ref));
-        e
-    }
-}
-
-fn invalid<T: StoredObject>(name: &str, errs: &[FieldError]) -> ApiResult<()> {
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(T::GROUP, T::KIND, name, errs))
-    }
-}
+binding_kind!(RoleBinding, ClusterRoleBinding);
 
 /// The group of every service account of `ns`.
 pub fn service_accounts_group(ns: &str) -> String {
@@ -398,134 +395,6 @@ pub fn default_bindings(ns: &str) -> Vec<RoleBinding> {
 }
 
 impl Service {
-    /// POST an RBAC object (`ns` for the namespaced kinds).
-    pub async fn create_rbac<T: RbacObject>(
-        &self,
-        ns: Option<&str>,
-        mut obj: T,
-        opts: WriteOptions,
-    ) -> ApiResult<T> {
-        check_identity(obj.meta(), ns, None)?;
-        obj.meta_mut().namespace = if T::NAMESPACED {
-            ns.map(str::to_owned)
-        } else {
-            None
-        };
-        obj.default_fields();
-        let name = obj.meta().name.clone().unwrap_or_default();
-        invalid::<T>(&name, &obj.validate())?;
-        if let Some(ns) = ns.filter(|_| T::NAMESPACED) {
-            self.require_namespace(ns).await?;
-        }
-        self.check_escalation(&obj, ns.unwrap_or(""), &name).await?;
-        if opts.dry_run {
-            if self.objects.try_get::<T>(ns, &name).await?.is_some() {
-                return Err(ApiError::already_exists(T::GROUP, T::RESOURCE, &name));
-            }
-            return Ok(obj);
-        }
-        let created = self.objects.create(obj).await;
-        self.rbac.invalidate();
-        created
-    }
-
-    /// GET an RBAC object.
-    pub async fn get_rbac<T: RbacObject>(&self, ns: Option<&str>, name: &str) -> ApiResult<T> {
-        self.objects.get(ns, name).await
-    }
-
-    /// Selectors of an RBAC list or watch.
-    pub fn rbac_selector(
-        &self,
-        labels: Option<&str>,
-        fields: Option<&str>,
-    ) -> ApiResult<MetaSelector> {
-        MetaSelector::parse(labels, fields, RBAC_FIELDS)
-    }
-
-    /// LIST RBAC objects (one namespace or all, one page), selectors applied.
-    pub async fn list_rbac<T: RbacObject>(
-        &self,
-        ns: Option<&str>,
-        opts: &ListOptions,
-        selector: &MetaSelector,
-    ) -> ApiResult<TypedList<T>> {
-        let mut list = self.objects.list::<T>(ns, opts).await?;
-        list.items.retain(|o| selector.matches(o.meta(), |_| None));
-        Ok(list)
-    }
-
-    /// PUT/PATCH an RBAC object; `roleRef` of bindings may not change (422).
-    pub async fn update_rbac<T: RbacObject>(
-        &self,
-        ns: Option<&str>,
-        name: &str,
-        update: ObjectUpdate<'_, T>,
-        opts: WriteOptions,
-    ) -> ApiResult<T> {
-        let attempts = if update.is_patch() { MAX_ATTEMPTS } else { 1 };
-        for _ in 0..attempts {
-            let old: T = self.objects.get(ns, name).await?;
-            let mut new = update.apply(&old, T::KIND)?;
-            check_identity(new.meta(), ns, Some(name))?;
-            let requested = Objects::parse_rv(new.meta().resource_version.as_deref())?;
-            let current = Objects::parse_rv(old.meta().resource_version.as_deref())?;
-            if requested.is_some() && requested != current {
-                return Err(ApiError::conflict(
-                    T::GROUP,
-                    T::RESOURCE,
-                    name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                ));
-            }
-            {
-                let (o, m) = (old.meta().clone(), new.meta_mut());
-                m.name = o.name;
-                m.namespace = o.namespace;
-                m.uid = o.uid;
-                m.creation_timestamp = o.creation_timestamp;
-                m.managed_fields = None;
-            }
-            new.default_fields();
-            invalid::<T>(name, &new.validate_update(&old))?;
-            self.check_escalation(&new, ns.unwrap_or(""), name).await?;
-            if opts.dry_run {
-                return Ok(new);
-            }
-            let result = self.objects.update(new, current).await;
-            self.rbac.invalidate();
-            match result {
-                Err(e) if e.reason() == "Conflict" && update.is_patch() => continue,
-                other => return other,
-            }
-        }
-        Err(ApiError::server_timeout("patch", T::RESOURCE))
-    }
-
-    /// DELETE an RBAC object.
-    pub async fn delete_rbac<T: RbacObject>(
-        &self,
-        ns: Option<&str>,
-        name: &str,
-        rv: Option<Revision>,
-        uid: Option<&str>,
-        opts: WriteOptions,
-    ) -> ApiResult<Status> {
-        let deleted: T = if opts.dry_run {
-            self.objects.get(ns, name).await?
-        } else {
-            let d = self.objects.delete(ns, name, rv, uid).await;
-            self.rbac.invalidate();
-            d?
-        };
-        Ok(deleted_status(
-            T::GROUP,
-            T::RESOURCE,
-            name,
-            deleted.meta().uid.clone(),
-        ))
-    }
-
     /// Reconcile the bootstrap cluster roles and bindings (spec §16) into the store: missing
     /// ones are created, ones whose `autoupdate` annotation is not `false` get their rules (or
     /// missing subjects) back.
@@ -864,7 +733,7 @@ mod tests {
         b.role_ref.kind = "ClusterRole".into();
         b.subjects = None;
         assert_eq!(
-            b.validate_update(&old)
+            RbacObject::validate_update(&b, &old)
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>(),

@@ -6,25 +6,19 @@ use std::collections::BTreeMap;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use tagplane_api::image::SecretList;
-use tagplane_api::meta::{IMAGE_API_VERSION, Status};
-use tagplane_api::validation::{
-    BadValue, ErrorType, FieldError, secret_type, validate_secret, validate_secret_update,
-};
+use tagplane_api::meta::IMAGE_API_VERSION;
+use tagplane_api::validation::{FieldError, secret_type, validate_secret, validate_secret_update};
 use tagplane_core::secrets::pull_secrets;
-use tagplane_store::{ListOptions, Revision};
+use tagplane_store::ListOptions;
 
-use super::images::deleted_status;
-use super::imagestreams::check_identity;
-use super::tags::{MetaSelector, ObjectUpdate};
-use super::{Service, WriteOptions};
-use crate::error::{ApiError, ApiResult};
-use crate::objects::{Objects, TypedList};
+use super::Service;
+use super::simple::SimpleObject;
+use super::tags::MetaSelector;
+use crate::error::ApiResult;
+use crate::objects::TypedList;
 
-const SECRETS: &str = "secrets";
 /// The field labels secrets can be selected by.
 pub const SECRET_FIELDS: &[&str] = &["metadata.name", "metadata.namespace", "type"];
-/// Attempts of a PATCH before answering 500 ServerTimeout.
-const MAX_ATTEMPTS: usize = 10;
 
 /// Fold `stringData` into `data` (it wins), as the API server does on every write.
 fn merge_string_data(secret: &mut Secret) {
@@ -36,150 +30,33 @@ fn merge_string_data(secret: &mut Secret) {
     }
 }
 
-fn invalid(name: &str, errs: &[FieldError]) -> ApiResult<()> {
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid("", "Secret", name, errs))
+impl SimpleObject for Secret {
+    const FIELDS: &'static [&'static str] = SECRET_FIELDS;
+    const PUT_NEEDS_RESOURCE_VERSION: bool = true;
+    fn field(&self, label: &str) -> Option<String> {
+        (label == "type").then(|| secret_type(self).to_owned())
     }
-}
-
-/// Whether `selector` selects `secret`.
-pub fn secret_selected(selector: &MetaSelector, secret: &Secret) -> bool {
-    selector.matches(&secret.metadata, |f| {
-        (f == "type").then(|| secret_type(secret).to_owned())
-    })
+    fn default_create(&mut self) {
+        merge_string_data(self);
+        if self.type_.as_deref().unwrap_or("").is_empty() {
+            self.type_ = Some("Opaque".into());
+        }
+    }
+    fn validate_create(&self) -> Vec<FieldError> {
+        validate_secret(self)
+    }
+    fn default_update(&mut self, old: &Self) {
+        merge_string_data(self);
+        if self.type_.as_deref().unwrap_or("").is_empty() {
+            self.type_ = old.type_.clone();
+        }
+    }
+    fn validate_update(&self, old: &Self) -> Vec<FieldError> {
+        validate_secret_update(self, old)
+    }
 }
 
 impl Service {
-    /// POST `secrets`.
-    pub async fn create_secret(
-        &self,
-        ns: &str,
-        mut secret: Secret,
-        opts: WriteOptions,
-    ) -> ApiResult<Secret> {
-        check_identity(&secret.metadata, Some(ns), None)?;
-        secret.metadata.namespace = Some(ns.to_owned());
-        merge_string_data(&mut secret);
-        if secret.type_.as_deref().unwrap_or("").is_empty() {
-            secret.type_ = Some("Opaque".into());
-        }
-        let name = secret.metadata.name.clone().unwrap_or_default();
-        invalid(&name, &validate_secret(&secret))?;
-        self.require_namespace(ns).await?;
-        if opts.dry_run {
-            if self
-                .objects
-                .try_get::<Secret>(Some(ns), &name)
-                .await?
-                .is_some()
-            {
-                return Err(ApiError::already_exists("", SECRETS, &name));
-            }
-            return Ok(secret);
-        }
-        self.objects.create(secret).await
-    }
-
-    /// GET `secrets/{name}`.
-    pub async fn get_secret(&self, ns: &str, name: &str) -> ApiResult<Secret> {
-        self.objects.get(Some(ns), name).await
-    }
-
-    /// Selectors of a secrets list or watch (`metadata.name`, `metadata.namespace`, `type`).
-    pub fn secret_selector(
-        &self,
-        labels: Option<&str>,
-        fields: Option<&str>,
-    ) -> ApiResult<MetaSelector> {
-        MetaSelector::parse(labels, fields, SECRET_FIELDS)
-    }
-
-    /// LIST `secrets` (one namespace or all, one page) with selectors applied.
-    pub async fn list_secrets(
-        &self,
-        ns: Option<&str>,
-        opts: &ListOptions,
-        selector: &MetaSelector,
-    ) -> ApiResult<TypedList<Secret>> {
-        let mut list = self.objects.list::<Secret>(ns, opts).await?;
-        list.items.retain(|s| secret_selected(selector, s));
-        Ok(list)
-    }
-
-    /// PUT/PATCH `secrets/{name}`: PUT needs a resourceVersion matching the stored one.
-    pub async fn update_secret(
-        &self,
-        ns: &str,
-        name: &str,
-        update: ObjectUpdate<'_, Secret>,
-        opts: WriteOptions,
-    ) -> ApiResult<Secret> {
-        let attempts = if update.is_patch() { MAX_ATTEMPTS } else { 1 };
-        for _ in 0..attempts {
-            let old: Secret = self.objects.get(Some(ns), name).await?;
-            let mut new = update.apply(&old, "Secret")?;
-            check_identity(&new.metadata, Some(ns), Some(name))?;
-            let requested = Objects::parse_rv(new.metadata.resource_version.as_deref())?;
-            if requested.is_none() && !update.is_patch() {
-                let e = FieldError::new(
-                    ErrorType::Invalid,
-                    "metadata.resourceVersion",
-                    BadValue::Literal("0x0".into()),
-                    "must be specified for an update",
-                );
-                return Err(ApiError::invalid("", "Secret", name, &[e]));
-            }
-            if let Some(rv) = requested
-                && Some(rv) != Objects::parse_rv(old.metadata.resource_version.as_deref())?
-            {
-                return Err(ApiError::conflict(
-                    "",
-                    SECRETS,
-                    name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                ));
-            }
-            new.metadata.name = old.metadata.name.clone();
-            new.metadata.namespace = old.metadata.namespace.clone();
-            new.metadata.uid = old.metadata.uid.clone();
-            new.metadata.creation_timestamp = old.metadata.creation_timestamp.clone();
-            new.metadata.managed_fields = None;
-            merge_string_data(&mut new);
-            if new.type_.as_deref().unwrap_or("").is_empty() {
-                new.type_ = old.type_.clone();
-            }
-            invalid(name, &validate_secret_update(&new, &old))?;
-            if opts.dry_run {
-                return Ok(new);
-            }
-            let expected = Objects::parse_rv(old.metadata.resource_version.as_deref())?;
-            match self.objects.update(new, expected).await {
-                Err(e) if e.reason() == "Conflict" && update.is_patch() => continue,
-                other => return other,
-            }
-        }
-        Err(ApiError::server_timeout("patch", SECRETS))
-    }
-
-    /// DELETE `secrets/{name}`.
-    pub async fn delete_secret(
-        &self,
-        ns: &str,
-        name: &str,
-        rv: Option<Revision>,
-        uid: Option<&str>,
-        opts: WriteOptions,
-    ) -> ApiResult<Status> {
-        let deleted: Secret = if opts.dry_run {
-            self.objects.get(Some(ns), name).await?
-        } else {
-            self.objects.delete(Some(ns), name, rv, uid).await?
-        };
-        Ok(deleted_status("", SECRETS, name, deleted.metadata.uid))
-    }
-
     /// Every pull secret of a namespace that `selector` selects (§11.5; the filter is core
     /// [`pull_secrets`]).
     pub async fn pull_secrets(
@@ -193,7 +70,9 @@ impl Service {
             meta: Default::default(),
         };
         loop {
-            let page = self.list_secrets(Some(ns), &opts, selector).await?;
+            let page = self
+                .list_objects::<Secret>(Some(ns), &opts, selector)
+                .await?;
             if out.meta.resource_version.is_none() {
                 out.meta.resource_version = page.meta.resource_version.clone();
             }
@@ -220,7 +99,7 @@ impl Service {
         labels: Option<&str>,
         fields: Option<&str>,
     ) -> ApiResult<SecretList> {
-        let selector = self.secret_selector(labels, fields)?;
+        let selector = self.object_selector::<Secret>(labels, fields)?;
         let list = self.pull_secrets(ns, &selector).await?;
         Ok(SecretList {
             api_version: IMAGE_API_VERSION.into(),

@@ -4,19 +4,16 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ServiceAccount;
-use tagplane_api::meta::{ObjectMeta, Status};
+use tagplane_api::meta::ObjectMeta;
 use tagplane_api::validation::{FieldError, is_dns1123_subdomain};
-use tagplane_store::{ListOptions, Revision};
 
-use super::images::deleted_status;
-use super::imagestreams::check_identity;
-use super::tags::{MetaSelector, ObjectUpdate};
+use super::Service;
+use super::simple::SimpleObject;
 use super::tokens::IssuedToken;
-use super::{Service, WriteOptions};
 use crate::auth::UserInfo;
 use crate::auth::tokens::BoundServiceAccount;
 use crate::error::{ApiError, ApiResult};
-use crate::objects::{Objects, StoredObject, TypedList};
+use crate::objects::StoredObject;
 
 impl StoredObject for ServiceAccount {
     const GROUP: &'static str = "";
@@ -32,7 +29,6 @@ impl StoredObject for ServiceAccount {
     }
 }
 
-const SERVICEACCOUNTS: &str = "serviceaccounts";
 /// The accounts every namespace gets (OpenShift's).
 pub const DEFAULT_SERVICE_ACCOUNTS: &[&str] = &["default", "builder", "deployer"];
 /// The field labels service accounts can be selected by.
@@ -43,7 +39,6 @@ pub const DEFAULT_TOKEN_SECONDS: i64 = 3600;
 pub const MAX_TOKEN_SECONDS: i64 = 48 * 3600;
 /// Shortest TokenRequest lifetime (Kubernetes' minimum).
 pub const MIN_TOKEN_SECONDS: i64 = 600;
-const MAX_ATTEMPTS: usize = 10;
 
 /// The caller a token of `ns`/`name` authenticates as.
 pub fn service_account_user(ns: &str, name: &str, uid: &str) -> UserInfo {
@@ -58,55 +53,35 @@ pub fn service_account_user(ns: &str, name: &str, uid: &str) -> UserInfo {
     }
 }
 
-fn validate(sa: &ServiceAccount) -> ApiResult<()> {
-    let name = sa.metadata.name.as_deref().unwrap_or("");
-    let err = if name.is_empty() {
-        Some(FieldError::required(
-            "metadata.name",
-            "name or generateName is required",
-        ))
-    } else if !is_dns1123_subdomain(name) {
-        Some(FieldError::invalid(
-            "metadata.name",
-            name,
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-        ))
-    } else {
-        None
-    };
-    match err {
-        Some(e) => Err(ApiError::invalid("", "ServiceAccount", name, &[e])),
-        None => Ok(()),
+impl SimpleObject for ServiceAccount {
+    const FIELDS: &'static [&'static str] = SERVICE_ACCOUNT_FIELDS;
+    fn validate_create(&self) -> Vec<FieldError> {
+        let name = self.metadata.name.as_deref().unwrap_or("");
+        if name.is_empty() {
+            vec![FieldError::required(
+                "metadata.name",
+                "name or generateName is required",
+            )]
+        } else if !is_dns1123_subdomain(name) {
+            vec![FieldError::invalid(
+                "metadata.name",
+                name,
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+    /// Its tokens stop working at once.
+    fn deleted(service: &Service, ns: Option<&str>, name: &str) {
+        service
+            .access
+            .tokens
+            .forget_service_account(ns.unwrap_or(""), name);
     }
 }
 
 impl Service {
-    /// POST `serviceaccounts`.
-    pub async fn create_service_account(
-        &self,
-        ns: &str,
-        mut sa: ServiceAccount,
-        opts: WriteOptions,
-    ) -> ApiResult<ServiceAccount> {
-        check_identity(&sa.metadata, Some(ns), None)?;
-        sa.metadata.namespace = Some(ns.to_owned());
-        validate(&sa)?;
-        self.require_namespace(ns).await?;
-        let name = sa.metadata.name.clone().unwrap_or_default();
-        if opts.dry_run {
-            if self
-                .objects
-                .try_get::<ServiceAccount>(Some(ns), &name)
-                .await?
-                .is_some()
-            {
-                return Err(ApiError::already_exists("", SERVICEACCOUNTS, &name));
-            }
-            return Ok(sa);
-        }
-        self.objects.create(sa).await
-    }
-
     /// Create `default`, `builder` and `deployer` in `ns` where missing.
     pub async fn ensure_default_service_accounts(&self, ns: &str) -> ApiResult<()> {
         for name in DEFAULT_SERVICE_ACCOUNTS {
@@ -125,98 +100,6 @@ impl Service {
             }
         }
         Ok(())
-    }
-
-    /// GET `serviceaccounts/{name}`.
-    pub async fn get_service_account(&self, ns: &str, name: &str) -> ApiResult<ServiceAccount> {
-        self.objects.get(Some(ns), name).await
-    }
-
-    /// Selectors of a list or watch.
-    pub fn service_account_selector(
-        &self,
-        labels: Option<&str>,
-        fields: Option<&str>,
-    ) -> ApiResult<MetaSelector> {
-        MetaSelector::parse(labels, fields, SERVICE_ACCOUNT_FIELDS)
-    }
-
-    /// LIST `serviceaccounts` (one namespace or all, one page).
-    pub async fn list_service_accounts(
-        &self,
-        ns: Option<&str>,
-        opts: &ListOptions,
-        selector: &MetaSelector,
-    ) -> ApiResult<TypedList<ServiceAccount>> {
-        let mut list = self.objects.list::<ServiceAccount>(ns, opts).await?;
-        list.items
-            .retain(|s| selector.matches(&s.metadata, |_| None::<String>));
-        Ok(list)
-    }
-
-    /// PUT/PATCH `serviceaccounts/{name}` (name, namespace, uid and creation time are kept).
-    pub async fn update_service_account(
-        &self,
-        ns: &str,
-        name: &str,
-        update: ObjectUpdate<'_, ServiceAccount>,
-        opts: WriteOptions,
-    ) -> ApiResult<ServiceAccount> {
-        let attempts = if update.is_patch() { MAX_ATTEMPTS } else { 1 };
-        for _ in 0..attempts {
-            let old: ServiceAccount = self.objects.get(Some(ns), name).await?;
-            let mut new = update.apply(&old, "ServiceAccount")?;
-            check_identity(&new.metadata, Some(ns), Some(name))?;
-            let requested = Objects::parse_rv(new.metadata.resource_version.as_deref())?;
-            let current = Objects::parse_rv(old.metadata.resource_version.as_deref())?;
-            if let Some(rv) = requested
-                && Some(rv) != current
-            {
-                return Err(ApiError::conflict(
-                    "",
-                    SERVICEACCOUNTS,
-                    name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                ));
-            }
-            new.metadata.name = old.metadata.name.clone();
-            new.metadata.namespace = old.metadata.namespace.clone();
-            new.metadata.uid = old.metadata.uid.clone();
-            new.metadata.creation_timestamp = old.metadata.creation_timestamp.clone();
-            new.metadata.managed_fields = None;
-            if opts.dry_run {
-                return Ok(new);
-            }
-            match self.objects.update(new, current).await {
-                Err(e) if e.reason() == "Conflict" && update.is_patch() => continue,
-                other => return other,
-            }
-        }
-        Err(ApiError::server_timeout("patch", SERVICEACCOUNTS))
-    }
-
-    /// DELETE `serviceaccounts/{name}`: its tokens stop working at once.
-    pub async fn delete_service_account(
-        &self,
-        ns: &str,
-        name: &str,
-        rv: Option<Revision>,
-        uid: Option<&str>,
-        opts: WriteOptions,
-    ) -> ApiResult<Status> {
-        let deleted: ServiceAccount = if opts.dry_run {
-            self.objects.get(Some(ns), name).await?
-        } else {
-            let d = self.objects.delete(Some(ns), name, rv, uid).await?;
-            self.access.tokens.forget_service_account(ns, name);
-            d
-        };
-        Ok(deleted_status(
-            "",
-            SERVICEACCOUNTS,
-            name,
-            deleted.metadata.uid,
-        ))
     }
 
     /// POST `serviceaccounts/{name}/token`: a token of the account valid for
@@ -242,7 +125,7 @@ impl Service {
             ));
         }
         let seconds = seconds.min(MAX_TOKEN_SECONDS);
-        let sa = self.get_service_account(ns, name).await?;
+        let sa: ServiceAccount = self.get_object(Some(ns), name).await?;
         let uid = sa.metadata.uid.clone().unwrap_or_default();
         let user = service_account_user(ns, name, &uid);
         self.issue_token(

@@ -23,14 +23,15 @@ pub(crate) fn kubectl_binary() -> Option<PathBuf> {
 }
 
 /// kubectl bound to one server, with its own cache directory and manifests directory.
-struct Kubectl {
+pub(crate) struct Kubectl {
     bin: PathBuf,
     kubeconfig: PathBuf,
     dir: tempfile::TempDir,
 }
 
 impl Kubectl {
-    fn new(server: &Server) -> Option<Kubectl> {
+    /// kubectl for `server`, or `None` (skip) when kubectl is missing.
+    pub(crate) fn new(server: &Server) -> Option<Kubectl> {
         let bin = kubectl_binary()?;
         Some(Kubectl {
             bin,
@@ -53,12 +54,13 @@ impl Kubectl {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    /// Run with `args`, whatever the outcome.
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
 
     /// Run, require exit 0, return stdout.
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -81,7 +83,7 @@ impl Kubectl {
     }
 
     /// Write a manifest into the scratch directory and return its path.
-    fn manifest(&self, name: &str, text: &str) -> String {
+    pub(crate) fn manifest(&self, name: &str, text: &str) -> String {
         let p = self.dir.path().join(name);
         std::fs::write(&p, text).unwrap();
         p.to_string_lossy().into_owned()

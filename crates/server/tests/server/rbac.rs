@@ -7,6 +7,7 @@ use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
 use crate::harness::Server;
+use crate::kubectl::Kubectl;
 
 const RBAC: &str = "/apis/rbac.authorization.k8s.io/v1";
 const IMG: &str = "/apis/image.openshift.io/v1";
@@ -1095,10 +1096,10 @@ async fn s4_6_cross_namespace_tags_need_layer_access() {
 /// so the subresource goes in `--subresource`).
 #[test]
 fn kubectl_with_a_token_sees_forbidden_and_can_i() {
-    let Some(kubectl) = crate::kubectl::kubectl_binary() else {
+    let s = Server::start_tls();
+    let Some(k) = Kubectl::new(&s) else {
         return;
     };
-    let s = Server::start_tls();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1122,22 +1123,7 @@ fn kubectl_with_a_token_sees_forbidden_and_can_i() {
             sa_token(&s, &c, "other", "default").await,
         )
     });
-    let home = tempfile::tempdir().unwrap();
-    let run = |token: &str, args: &[&str]| {
-        std::process::Command::new(&kubectl)
-            .arg("--kubeconfig")
-            .arg(s.kubeconfig())
-            .arg("--cache-dir")
-            .arg(home.path().join("cache"))
-            .arg("--token")
-            .arg(token)
-            .args(args)
-            .env("HOME", home.path())
-            .env_remove("KUBECONFIG")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let run = |token: &str, args: &[&str]| k.run(&[&["--token", token], args].concat());
     let out = run(&other, &["get", "is", "-n", "shared"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1145,47 +1131,23 @@ fn kubectl_with_a_token_sees_forbidden_and_can_i() {
         stderr.contains("Error from server (Forbidden): imagestreams.image.openshift.io is forbidden: User \"system:serviceaccount:other:default\" cannot list resource \"imagestreams\" in API group \"image.openshift.io\" in the namespace \"shared\""),
         "{stderr}"
     );
-    let out = run(
-        &myapp,
-        &[
-            "auth",
-            "can-i",
-            "get",
-            "imagestreams",
-            "--subresource=layers",
-            "-n",
-            "shared",
-        ],
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "yes",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(
-        &other,
-        &[
-            "auth",
-            "can-i",
-            "get",
-            "imagestreams",
-            "--subresource=layers",
-            "-n",
-            "shared",
-        ],
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "no",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(
-        &myapp,
-        &["auth", "can-i", "list", "imagestreams", "-n", "shared"],
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "no");
+    let layers = "get imagestreams --subresource=layers";
+    for (token, what, want) in [
+        (&myapp, layers, "yes"),
+        (&other, layers, "no"),
+        (&myapp, "list imagestreams", "no"),
+    ] {
+        let mut args = vec!["auth", "can-i"];
+        args.extend(what.split(' '));
+        args.extend(["-n", "shared"]);
+        let out = run(token, &args);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            want,
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let out = run(&myapp, &["auth", "can-i", "--list", "-n", "shared"]);
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -1226,24 +1188,11 @@ async fn namespace_admins_cannot_escalate() {
     let editor = s.client_with_token(Some(&sa_token(&s, &c, "esc", "deployer").await));
     let rbs = format!("{}{RBAC}/namespaces/esc/rolebindings", s.url);
     let bob = json!([{"kind": "User", "name": "bob"}]);
-    let (code, v) = send(admin.post(&rbs).json(&binding(
-        "RoleBinding",
-        "viewers",
-        None,
-        "view",
-        bob.clone(),
-    )))
-    .await;
-    assert_eq!(code, StatusCode::CREATED, "{v}");
-    let (code, v) = send(admin.post(&rbs).json(&binding(
-        "RoleBinding",
-        "pullers",
-        None,
-        "system:image-puller",
-        bob.clone(),
-    )))
-    .await;
-    assert_eq!(code, StatusCode::CREATED, "{v}");
+    for (name, role) in [("viewers", "view"), ("pullers", "system:image-puller")] {
+        let body = binding("RoleBinding", name, None, role, bob.clone());
+        let (code, v) = send(admin.post(&rbs).json(&body)).await;
+        assert_eq!(code, StatusCode::CREATED, "{name}: {v}");
+    }
     let (code, e) = send(admin.post(&rbs).json(&binding(
         "RoleBinding",
         "root",
@@ -1299,31 +1248,11 @@ async fn namespace_admins_cannot_escalate() {
 /// apply a ClusterRole from YAML, read bootstrap roles and binding tables.
 #[test]
 fn kubectl_manages_rbac_objects() {
-    let Some(kubectl) = crate::kubectl::kubectl_binary() else {
+    let s = Server::start_tls();
+    let Some(k) = Kubectl::new(&s) else {
         return;
     };
-    let s = Server::start_tls();
-    let home = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(&kubectl)
-            .arg("--kubeconfig")
-            .arg(s.kubeconfig())
-            .arg("--cache-dir")
-            .arg(home.path().join("cache"))
-            .args(args)
-            .env("HOME", home.path())
-            .env_remove("KUBECONFIG")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "kubectl {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| k.ok(args);
     run(&["create", "namespace", "team"]);
     assert_eq!(
         run(&[
@@ -1351,14 +1280,12 @@ fn kubectl_manages_rbac_objects() {
         .trim(),
         "role.rbac.authorization.k8s.io/reader created"
     );
-    let manifest = home.path().join("role.yaml");
-    std::fs::write(
-        &manifest,
+    let manifest = k.manifest(
+        "role.yaml",
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: layer-reader\nrules:\n- apiGroups: [image.openshift.io]\n  resources: [imagestreams/layers]\n  verbs: [get]\n",
-    )
-    .unwrap();
+    );
     assert_eq!(
-        run(&["apply", "-f", manifest.to_str().unwrap()]).trim(),
+        run(&["apply", "-f", &manifest]).trim(),
         "clusterrole.rbac.authorization.k8s.io/layer-reader created"
     );
     assert_eq!(
