@@ -97,6 +97,11 @@ pub trait RbacObject: StoredObject {
     }
     /// What writing this object grants: rules (roles) or a role (bindings).
     fn grant(&self) -> Grant<'_>;
+    /// Whether the object collects other roles' rules (a ClusterRole's `aggregationRule`),
+    /// which its own `rules` do not show.
+    fn aggregates(&self) -> bool {
+        false
+    }
 }
 
 /// What an RBAC object grants, for the escalation check.
@@ -310,7 +315,24 @@ macro_rules! role_kind {
         })*
     };
 }
-role_kind!(Role, ClusterRole);
+role_kind!(Role);
+
+impl RbacObject for ClusterRole {
+    fn grant(&self) -> Grant<'_> {
+        Grant::Rules(self.rules.as_deref().unwrap_or_default())
+    }
+    fn validate(&self) -> Vec<FieldError> {
+        let mut e = name_errors(&self.metadata, Self::NAMESPACED);
+        e.extend(rule_errors(self.rules.as_ref(), Self::NAMESPACED));
+        e
+    }
+    fn aggregates(&self) -> bool {
+        self.aggregation_rule
+            .as_ref()
+            .and_then(|a| a.cluster_role_selectors.as_ref())
+            .is_some_and(|s| !s.is_empty())
+    }
+}
 
 /// Bindings: their role is what they grant, subjects get API-group defaults, `roleRef` is
 /// immutable.
@@ -571,7 +593,30 @@ impl Service {
         let ns = if T::NAMESPACED { ns } else { "" };
         let snap = self.rbac.snapshot(&self.objects).await?;
         let rules: &[PolicyRule] = match obj.grant() {
-            Grant::Rules(r) => r,
+            Grant::Rules(r) => {
+                // The `escalate` verb lets a caller write any rules into the role.
+                let escalate =
+                    Attributes::resource("escalate", RBAC_GROUP, T::RESOURCE, "", ns, name);
+                if snap.authorize(&user, &escalate).allowed {
+                    return Ok(());
+                }
+                // An aggregation rule pulls in rules of other ClusterRoles (possibly
+                // cluster-admin's) that `rules` does not show: only a caller who holds every
+                // permission may write one, as in Kubernetes.
+                if obj.aggregates() {
+                    let everything = Attributes::resource("*", "*", "*", "", "", "");
+                    if !snap.authorize(&user, &everything).allowed {
+                        return Err(ApiError::forbidden(
+                            T::GROUP,
+                            T::RESOURCE,
+                            name,
+                            "must have cluster-admin privileges to write an aggregationRule",
+                        ));
+                    }
+                    return Ok(());
+                }
+                r
+            }
             Grant::Role(role_ref) => {
                 let resource = if role_ref.kind == "ClusterRole" {
                     "clusterroles"

@@ -1244,6 +1244,68 @@ async fn namespace_admins_cannot_escalate() {
     );
 }
 
+/// A caller who may edit a ClusterRole cannot give it an `aggregationRule` that collects
+/// cluster-admin's rules (which its own `rules` would not show); `escalate` or full cluster
+/// rights are needed, as in Kubernetes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregation_rules_cannot_escalate() {
+    let s = Server::start();
+    let c = s.client();
+    let clusterroles = format!("{}{RBAC}/clusterroles", s.url);
+    ok(c.post(&clusterroles).json(&json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "self-edit"},
+        "rules": [{"verbs": ["get", "update", "patch"], "apiGroups": ["rbac.authorization.k8s.io"],
+                   "resources": ["clusterroles"], "resourceNames": ["self-edit"]}]
+    })))
+    .await;
+    ok(c.post(format!("{}{RBAC}/clusterrolebindings", s.url))
+        .json(&binding(
+            "ClusterRoleBinding",
+            "self-edit",
+            None,
+            "self-edit",
+            json!([{"kind": "ServiceAccount", "name": "default", "namespace": "default"}]),
+        )))
+    .await;
+    let sa = s.client_with_token(Some(&sa_token(&s, &c, "default", "default").await));
+    let secrets = format!("{}/api/v1/secrets", s.url);
+    assert_eq!(send(sa.get(&secrets)).await.0, StatusCode::FORBIDDEN);
+    let (code, e) = send(
+        sa.patch(format!("{clusterroles}/self-edit"))
+            .header("Content-Type", "application/merge-patch+json")
+            .body(
+                json!({"aggregationRule": {"clusterRoleSelectors": [
+                    {"matchLabels": {"kubernetes.io/bootstrapping": "rbac-defaults"}}
+                ]}})
+                .to_string(),
+            ),
+    )
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("must have cluster-admin privileges to write an aggregationRule"),
+        "{e}"
+    );
+    assert_eq!(send(sa.get(&secrets)).await.0, StatusCode::FORBIDDEN);
+    // The cluster admin may.
+    let (code, v) = send(
+        c.patch(format!("{clusterroles}/self-edit"))
+            .header("Content-Type", "application/merge-patch+json")
+            .body(
+                json!({"aggregationRule": {"clusterRoleSelectors": [
+                    {"matchLabels": {"example.com/aggregate": "true"}}
+                ]}})
+                .to_string(),
+            ),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{v}");
+}
+
 /// kubectl manages RBAC objects (its typed clients send protobuf): create rolebinding/role,
 /// apply a ClusterRole from YAML, read bootstrap roles and binding tables.
 #[test]
