@@ -6,5 +6,6 @@ pub mod controllers;
 pub mod error;
 pub mod http;
 pub mod objects;
+pub mod private_fs;
 pub mod serve;
 pub mod service;

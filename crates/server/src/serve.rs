@@ -94,7 +94,9 @@ pub fn admin_user() -> UserInfo {
 
 /// Create the admin credential on first start: the token goes only into the kubeconfig (mode
 /// 0600) and the store keeps its SHA-256 (as every token), as does `admin.token.sha256`. Later
-/// starts keep the token (and store it again if the store is new).
+/// starts keep the token while it is valid; a token that was revoked (or whose record is gone,
+/// e.g. swept after revocation, or a new store) is replaced by a new one, so revoking a leaked
+/// admin token is never undone by a restart.
 async fn bootstrap_admin(
     service: &Service,
     data_dir: &Path,
@@ -113,21 +115,29 @@ async fn bootstrap_admin(
             .unwrap_or("")
             .to_owned();
     }
-    if token.is_empty() {
-        token = fixed_token.map_or_else(new_token, str::to_owned);
-    }
-    let hash = token_hash(&token);
-    std::fs::write(&hash_file, format!("{hash}\n")).map_err(io(&hash_file))?;
-    let known = service
-        .token_hash_exists(&hash)
-        .await
-        .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
-    if !known {
+    let valid = !token.is_empty()
+        && service
+            .authenticate_token(&token)
+            .await
+            .map_err(|e| ServeError::Bootstrap(e.to_string()))?
+            .is_some();
+    if !valid {
+        token = if token.is_empty() {
+            fixed_token.map_or_else(new_token, str::to_owned)
+        } else {
+            tracing::warn!(
+                kubeconfig = %kubeconfig.display(),
+                "the admin token was revoked or is unknown to the store: issuing a new one"
+            );
+            new_token()
+        };
         service
             .store_token(&token, &admin_user(), None, None)
             .await
             .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
     }
+    let hash = token_hash(&token);
+    std::fs::write(&hash_file, format!("{hash}\n")).map_err(io(&hash_file))?;
     // Refresh the server URL in case --listen changed.
     write_kubeconfig(&kubeconfig, server_url, ca_pem, &token)?;
     Ok(kubeconfig)
@@ -149,12 +159,7 @@ fn write_kubeconfig(
     let text = format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: tagplane\n  cluster:\n{ca}    server: {server_url}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: admin@tagplane\n  context:\n    cluster: tagplane\n    user: admin\n    namespace: default\ncurrent-context: admin@tagplane\n"
     );
-    std::fs::write(path, text).map_err(io(path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io(path))?;
-    }
+    crate::private_fs::write_private(path, text.as_bytes()).map_err(io(path))?;
     Ok(())
 }
 
@@ -194,10 +199,10 @@ pub async fn open_store(config: &ServeConfig) -> Result<AnyStore, ServeError> {
     match &config.store {
         StoreConfig::Redb => {
             let path = config.data_dir.join("store.redb");
-            Ok(AnyStore::Redb(RedbStore::open(
-                &path,
-                RedbOptions::default(),
-            )?))
+            let store = RedbStore::open(&path, RedbOptions::default())?;
+            // The store holds Secret data (registry passwords): owner-only.
+            crate::private_fs::restrict(&path).map_err(io(&path))?;
+            Ok(AnyStore::Redb(store))
         }
         #[cfg(feature = "etcd")]
         StoreConfig::Etcd(opts) => Ok(AnyStore::Etcd(
@@ -277,7 +282,7 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(io(&config.data_dir))?;
+    crate::private_fs::create_private_dir(&config.data_dir).map_err(io(&config.data_dir))?;
     let store = open_store(&config).await?;
     let importer = importer_of(&config)?;
     let access = config.access.build().map_err(ServeError::Access)?;

@@ -52,16 +52,11 @@ fn err(path: &Path, e: impl std::fmt::Display) -> String {
 }
 
 fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| err(path, e))?;
-    #[cfg(unix)]
     if secret {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| err(path, e))?;
+        crate::private_fs::write_private(path, text.as_bytes()).map_err(|e| err(path, e))
+    } else {
+        std::fs::write(path, text).map_err(|e| err(path, e))
     }
-    #[cfg(not(unix))]
-    let _ = secret;
-    Ok(())
 }
 
 /// The CA's parameters (the same on every start, so a stored CA key can sign again).
@@ -103,7 +98,7 @@ pub fn serving_sans(listen: &SocketAddr, extra: &[String]) -> Vec<String> {
 /// Make sure `<dir>/ca.{crt,key}` exist and `<dir>/serving.{crt,key}` cover `sans`; returns
 /// the CA PEM.
 pub fn ensure_generated(dir: &Path, sans: &[String]) -> Result<String, String> {
-    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+    crate::private_fs::create_private_dir(dir).map_err(|e| err(dir, e))?;
     let (ca_crt, ca_key) = (dir.join("ca.crt"), dir.join("ca.key"));
     let (crt, key, names) = (
         dir.join("serving.crt"),

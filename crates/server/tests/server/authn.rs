@@ -266,6 +266,51 @@ async fn expired_login_tokens_stop_working() {
     assert!(service.authenticate_token(&token).await.unwrap().is_none());
 }
 
+/// Revoking the admin token sticks across restarts (also after the sweep removed its record):
+/// the server writes a new admin token into the kubeconfig instead of reviving the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_admin_token_stays_revoked_across_restarts() {
+    let s = Server::start();
+    let anon = s.client_with_token(None);
+    let (code, _) = send(
+        anon.post(format!("{}/auth/logout", s.url))
+            .bearer_auth(ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let kubeconfig_token = |dir: &std::path::Path| {
+        std::fs::read_to_string(dir.join("admin.kubeconfig"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("token: ").map(str::to_owned))
+            .unwrap()
+    };
+    let mut dir = tokio::task::spawn_blocking(move || s.into_dir())
+        .await
+        .unwrap();
+    // Two restarts: the first sweeps the revoked record, the second finds it gone.
+    for _ in 0..2 {
+        let s = tokio::task::spawn_blocking(move || Server::start_in(dir))
+            .await
+            .unwrap();
+        let anon = s.client_with_token(None);
+        let (code, _) = whoami(&anon, &s.url, ADMIN_TOKEN).await;
+        assert_eq!(
+            code,
+            StatusCode::UNAUTHORIZED,
+            "the revoked token came back"
+        );
+        let fresh = kubeconfig_token(s.dir.path());
+        assert_ne!(fresh, ADMIN_TOKEN);
+        let (code, who) = whoami(&anon, &s.url, &fresh).await;
+        assert_eq!(code, StatusCode::CREATED, "{who}");
+        assert_eq!(who["username"], "system:admin");
+        dir = tokio::task::spawn_blocking(move || s.into_dir())
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn service_account_tokens_work_and_die_with_the_account() {
     let s = Server::start();
