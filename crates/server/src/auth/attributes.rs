@@ -32,6 +32,18 @@ pub struct Attributes {
 
 /// A path segment with its `%XX` escapes decoded (names as the handlers see them); invalid
 /// escapes and non-UTF-8 results are kept as sent.
+/// Whether a raw query string asks for a watch, decoded the way the handlers decode it
+/// (`watch=%74rue` is a watch too), so authorization and serving never disagree.
+pub fn query_is_watch(query: Option<&str>) -> bool {
+    let decode = |s: &str| percent_decode(&s.replace('+', " "));
+    query.is_some_and(|q| {
+        q.split('&').any(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            decode(k) == "watch" && matches!(decode(v).as_str(), "true" | "1" | "True")
+        })
+    })
+}
+
 fn percent_decode(segment: &str) -> String {
     if !segment.contains('%') {
         return segment.to_owned();
@@ -98,10 +110,7 @@ impl Attributes {
             namespace = name;
         }
         let subresource = rest.get(2).copied().unwrap_or("");
-        let watch = query.is_some_and(|q| {
-            q.split('&')
-                .any(|kv| matches!(kv, "watch=true" | "watch=1" | "watch=True"))
-        });
+        let watch = query_is_watch(query);
         let verb = match method {
             "GET" | "HEAD" if watch => "watch",
             "GET" | "HEAD" if name.is_empty() => "list",
@@ -227,6 +236,24 @@ mod tests {
 
     fn attrs(method: &str, path: &str, query: Option<&str>) -> Attributes {
         Attributes::from_request(method, path, query)
+    }
+
+    /// A percent-encoded `watch` is a watch for authorization as it is for the handler.
+    #[test]
+    fn encoded_watch_queries_are_watches() {
+        let list = "/apis/image.openshift.io/v1/namespaces/x/imagestreams";
+        for q in [
+            "watch=true",
+            "watch=%74rue",
+            "%77atch=true",
+            "watch=%31",
+            "a=b&watch=1",
+        ] {
+            assert_eq!(attrs("GET", list, Some(q)).verb, "watch", "{q}");
+        }
+        for q in ["watch=false", "watchx=true", "watch=", "nowatch=true"] {
+            assert_eq!(attrs("GET", list, Some(q)).verb, "list", "{q}");
+        }
     }
 
     #[test]

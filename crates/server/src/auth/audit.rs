@@ -101,10 +101,7 @@ pub async fn audit(
 ) -> Response {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
-    let watch = req
-        .uri()
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"));
+    let watch = crate::auth::attributes::query_is_watch(req.uri().query());
     let resp = next.run(req).await;
     let user = resp
         .extensions()
