@@ -320,23 +320,31 @@ fn parse_path(s: &str) -> Result<Vec<Step>, String> {
     } else if chars.first() == Some(&'@') {
         i = 1;
     }
-    let ident_end = |from: usize| {
+    // A field name ends at `.`, `[` or a space; `\.` is a literal dot inside the name
+    // (kubectl's `{.data.\.dockerconfigjson}`).
+    let ident = |from: usize| {
         let mut j = from;
+        let mut name = String::new();
         while j < chars.len() && !matches!(chars[j], '.' | '[' | ' ') {
-            j += 1;
+            if chars[j] == '\\' && j + 1 < chars.len() {
+                name.push(chars[j + 1]);
+                j += 2;
+            } else {
+                name.push(chars[j]);
+                j += 1;
+            }
         }
-        j
+        (name, j)
     };
     while i < chars.len() {
         match chars[i] {
             '.' if chars.get(i + 1) == Some(&'.') => {
-                let j = ident_end(i + 2);
-                steps.push(Step::Recursive(chars[i + 2..j].iter().collect()));
+                let (name, j) = ident(i + 2);
+                steps.push(Step::Recursive(name));
                 i = j;
             }
             '.' => {
-                let j = ident_end(i + 1);
-                let name: String = chars[i + 1..j].iter().collect();
+                let (name, j) = ident(i + 1);
                 if name == "*" {
                     steps.push(Step::All);
                 } else if !name.is_empty() {
@@ -375,8 +383,8 @@ fn parse_path(s: &str) -> Result<Vec<Step>, String> {
             }
             c if i == 0 || c.is_alphanumeric() => {
                 // A path without a leading dot (`items[*]`) starts with a field.
-                let j = ident_end(i);
-                steps.push(Step::Field(chars[i..j].iter().collect()));
+                let (name, j) = ident(i);
+                steps.push(Step::Field(name));
                 i = j;
             }
             c => {
@@ -440,6 +448,21 @@ mod tests {
 
     fn run(t: &str, v: &Value) -> String {
         JsonPath::parse(t).unwrap().execute(v).unwrap()
+    }
+
+    /// `\.` escapes a dot inside a field name, as kubectl reads it.
+    #[test]
+    fn escaped_dots_in_field_names() {
+        let v = json!({"data": {".dockerconfigjson": "e30="}, "metadata": {"annotations": {
+            "openshift.io/image.dockerRepositoryCheck": "2026-01-01T00:00:00Z"}}});
+        assert_eq!(run("{.data.\\.dockerconfigjson}", &v), "e30=");
+        assert_eq!(
+            run(
+                "{.metadata.annotations.openshift\\.io/image\\.dockerRepositoryCheck}",
+                &v
+            ),
+            "2026-01-01T00:00:00Z"
+        );
     }
 
     #[test]
