@@ -290,7 +290,7 @@ pub async fn run(client: &Client, a: TagArgs) -> Result<(), CliError> {
                 println!("{message}");
             }
             Some(src) => {
-                let body = istag_body(&a, src, ns, name_tag, &tag, &namespace);
+                let body = istag_body(&a, src, ns, &istag_name, &tag, &namespace);
                 let path = resource_path(GROUP, "imagestreamtags", Some(ns), Some(&istag_name));
                 let collection = resource_path(GROUP, "imagestreamtags", Some(ns), None);
                 retry_on_conflict(|| async {
