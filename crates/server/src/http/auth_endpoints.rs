@@ -2,7 +2,7 @@
 //! (revoke the presented token) and `selfsubjectreviews` (who am I). Passwords and tokens are
 //! never logged or echoed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Extension;
 use axum::Router;
@@ -16,7 +16,7 @@ use tagplane_api::meta::{Status, Time, Timestamp};
 use super::prelude::*;
 use crate::auth::UserInfo;
 use crate::auth::authn::{Credential, client_addr, credential, unauthorized};
-use crate::auth::users::verify_password;
+use crate::auth::users::{LoginLimiter, verify_password};
 
 /// Routes of these endpoints.
 pub fn routes() -> Router<AppState> {
@@ -86,15 +86,18 @@ async fn login(State(st): State<AppState>, req: Request) -> Response {
     let Some(identity) = st.service.access.identity.as_ref() else {
         return login_failed();
     };
-    let mut keys = vec![format!("user:{name}")];
-    if let Some(addr) = client_addr(req.extensions()) {
-        keys.push(format!("ip:{}", addr.ip()));
-    }
+    let source = client_addr(req.extensions()).map(|a| a.ip());
+    let keys = LoginLimiter::keys_for(&name, source);
     let limiter = &st.service.access.limiter;
-    if let Some(wait) = limiter.locked(&keys) {
-        tracing::info!(user = %name, "login refused: locked out after failed attempts");
-        return too_many(wait);
-    }
+    // The attempt counts as failed from here on, before the (queued) password check, so a
+    // burst gets no more checks than a sequence would.
+    let attempt = match limiter.begin(&keys, Instant::now()) {
+        Ok(a) => a,
+        Err(wait) => {
+            tracing::info!(user = %name, "login refused: locked out after failed attempts");
+            return too_many(wait);
+        }
+    };
     let user = identity.users().get(&name).cloned();
     let checked = user.clone();
     let Ok(_slot) = st.service.access.password_checks.acquire().await else {
@@ -104,11 +107,11 @@ async fn login(State(st): State<AppState>, req: Request) -> Response {
         .await
         .unwrap_or(false);
     let Some(user) = user.filter(|_| ok) else {
-        limiter.failed(&keys);
+        attempt.failed(Instant::now());
         tracing::info!(user = %name, "login failed");
         return login_failed();
     };
-    limiter.succeeded(&keys);
+    attempt.succeeded(Instant::now());
     let info = UserInfo {
         name: name.clone(),
         uid: String::new(),

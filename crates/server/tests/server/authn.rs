@@ -1,5 +1,6 @@
 //! Authentication against a real server: anonymous access, bad/expired/revoked tokens, login
-//! with an identity file written by the real `htpasswd -B`, the failed-login lockout, service
+//! with an identity file written by the real `htpasswd -B`, the failed-login lockout (per
+//! source, also for parallel bursts), service
 //! account tokens, kubectl over HTTPS with the generated CA, and secrets kept out of the audit
 //! log and the server's logs.
 
@@ -206,6 +207,49 @@ async fn login_logout_and_lockout_with_an_htpasswd_identity_file() {
     assert!(retry > 0);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["reason"], "TooManyRequests", "{body}");
+
+    // The lockout is per source: alice logging in from another address still gets in.
+    let from = |ip: &str| {
+        Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let login_from = |c: &Client, user: &str, pass: &str| {
+        c.post(format!("{}/auth/login", s.url))
+            .header("Authorization", basic(user, pass))
+            .send()
+    };
+    let elsewhere = from("127.0.0.2");
+    let resp = login_from(&elsewhere, "alice", "wonder land")
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
+    // A burst of 20 parallel wrong passwords gets no more password checks than a sequence:
+    // five 401s, the rest 429; meanwhile bob logs in from another address.
+    let attacker = from("127.0.0.3");
+    let burst = futures::future::join_all(
+        (0..20).map(|i| login_from(&attacker, "bob", if i % 2 == 0 { "b0B" } else { "x" })),
+    );
+    let bob_elsewhere = from("127.0.0.4");
+    let (burst, bob) = tokio::join!(burst, login_from(&bob_elsewhere, "bob", "b0b"));
+    let codes: Vec<StatusCode> = burst.into_iter().map(|r| r.unwrap().status()).collect();
+    let failed = codes
+        .iter()
+        .filter(|c| **c == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = codes
+        .iter()
+        .filter(|c| **c == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((failed, refused), (5, 15), "{codes:?}");
+    assert_eq!(bob.unwrap().status(), StatusCode::CREATED);
+    // The right password from the attacking address is refused too, until the lockout ends.
+    let resp = login_from(&attacker, "bob", "b0b").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().contains_key("retry-after"));
+
     // Login needs Basic credentials.
     let (code, body) = send(c.post(format!("{}/auth/login", s.url))).await;
     assert_eq!(code, StatusCode::UNAUTHORIZED, "{body}");
