@@ -14,7 +14,7 @@ use crate::error::CliError;
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
     /// `TYPE NAME…`, `TYPE/NAME…`, or just `TYPE` to describe every object of that type.
-    #[arg(required = true, value_name = "TYPE/NAME")]
+    #[arg(value_name = "TYPE/NAME")]
     pub args: Vec<String>,
 }
 
@@ -22,6 +22,12 @@ const COMMAND: &str = "tagplane describe";
 
 /// Run `describe`.
 pub async fn run(client: &Client, args: DescribeArgs) -> Result<(), CliError> {
+    if args.args.is_empty() {
+        // kubectl's first sentence; then the types this command describes.
+        return Err(CliError::msg(
+            "You must specify the type of resource to describe. Supported types: imagestreams (is), imagestreamtags (istag), imagestreamimages (isimage), images (image).",
+        ));
+    }
     let targets = parse_targets(&args.args)?;
     let mut errors = Vec::new();
     let mut first = true;

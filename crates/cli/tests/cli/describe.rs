@@ -116,6 +116,11 @@ fn describe_errors() {
         out.fails(),
         "Error from server (NotFound): imagestreams.image.openshift.io \"missing\" not found\n"
     );
+    let out = s.run(&["describe"]);
+    assert_eq!(
+        out.fails(),
+        "error: You must specify the type of resource to describe. Supported types: imagestreams (is), imagestreamtags (istag), imagestreamimages (isimage), images (image).\n"
+    );
     let out = s.run(&["describe", "is"]);
     assert_eq!(out.ok(), "");
     assert_eq!(out.stderr, "No resources found in default namespace.\n");
