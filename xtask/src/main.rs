@@ -416,6 +416,40 @@ struct LocalServer {
     dir: PathBuf,
 }
 
+impl LocalServer {
+    /// Start the release `tagplane serve` over plain HTTP on a free loopback port with data in
+    /// `dir` and `extra` flags, and wait until it listens.
+    fn start(dir: PathBuf, extra: &[&str], rust_log: &str) -> Result<LocalServer> {
+        let port = free_port()?;
+        let child = Command::new(root().join("target/release/tagplane"))
+            .args([
+                "serve",
+                "--plain-http",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(&dir)
+            .env("RUST_LOG", rust_log)
+            .spawn()
+            .context("starting tagplane serve")?;
+        let server = LocalServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tagplane serve did not start listening within 30 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+}
+
 impl Drop for LocalServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -439,31 +473,7 @@ fn bench_api() -> Result<()> {
     )?;
     let dir = env::temp_dir().join(format!("tagplane-bench-api-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let port = free_port()?;
-    let child = Command::new(root().join("target/release/tagplane"))
-        .args([
-            "serve",
-            "--plain-http",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(&dir)
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .context("starting tagplane serve")?;
-    let server = LocalServer {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        dir,
-    };
-    let deadline = Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            bail!("tagplane serve did not start listening within 30 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let server = LocalServer::start(dir, &[], "warn")?;
     let rss_before = rss_kib(server.child.id());
     run(
         "api benchmark",
@@ -658,40 +668,14 @@ fn bench_import_in(work: &Path) -> Result<()> {
     let registry = LocalRegistry::start(work)?;
     eprintln!("xtask: docker-registry {} ready", registry.host);
 
-    let dir = work.join("tagplane-data");
-    let port = free_port()?;
     // The registry is ours and on loopback: lift the per-registry request budget (default
     // 20/s, kept for public registries) so the run measures the importer, not the politeness.
-    let child = Command::new(root().join("target/release/tagplane"))
-        .args([
-            "serve",
-            "--plain-http",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--registry-requests-per-second",
-            "0",
-            "--data-dir",
-        ])
-        .arg(&dir)
-        // `TAGPLANE_BENCH_LOG=tagplane_server=debug` shows the import's phases.
-        .env(
-            "RUST_LOG",
-            env::var("TAGPLANE_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned()),
-        )
-        .spawn()
-        .context("starting tagplane serve")?;
-    let server = LocalServer {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        dir,
-    };
-    let deadline = Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            bail!("tagplane serve did not start listening within 30 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    // `TAGPLANE_BENCH_LOG=tagplane_server=debug` shows the import's phases.
+    let server = LocalServer::start(
+        work.join("tagplane-data"),
+        &["--registry-requests-per-second", "0"],
+        &env::var("TAGPLANE_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned()),
+    )?;
     run(
         "import benchmark",
         Command::new(root().join("target/release/tagplane-import-bench"))

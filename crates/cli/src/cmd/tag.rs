@@ -7,7 +7,7 @@ use tagplane_api::image::ImageStream;
 use tagplane_api::reference::ImageReference;
 
 use crate::client::{Client, resource_path};
-use crate::error::CliError;
+use crate::error::{CliError, go_quote};
 
 const COMMAND: &str = "tagplane tag";
 const GROUP: &str = "image.openshift.io";
@@ -578,11 +578,6 @@ fn valid_tag_name(t: &str) -> bool {
         _ => return false,
     }
     t.len() <= 128 && chars.all(|c| word(c) || c == '.' || c == '-')
-}
-
-/// Go's `%q` of a plain string.
-fn go_quote(s: &str) -> String {
-    crate::error::go_quote(s)
 }
 
 #[cfg(test)]

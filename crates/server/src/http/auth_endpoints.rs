@@ -2,7 +2,7 @@
 //! (revoke the presented token) and `selfsubjectreviews` (who am I). Passwords and tokens are
 //! never logged or echoed.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Extension;
 use axum::Router;
@@ -16,7 +16,7 @@ use tagplane_api::meta::{Status, Time, Timestamp};
 use super::prelude::*;
 use crate::auth::UserInfo;
 use crate::auth::authn::{Credential, client_addr, credential, unauthorized};
-use crate::auth::users::{LoginLimiter, verify_password};
+use crate::service::tokens::LoginOutcome;
 
 /// Routes of these endpoints.
 pub fn routes() -> Router<AppState> {
@@ -83,56 +83,21 @@ async fn login(State(st): State<AppState>, req: Request) -> Response {
     let Some((name, password)) = basic_credentials(req.headers()) else {
         return login_failed();
     };
-    let Some(identity) = st.service.access.identity.as_ref() else {
-        return login_failed();
-    };
     let source = client_addr(req.extensions()).map(|a| a.ip());
-    let keys = LoginLimiter::keys_for(&name, source);
-    let limiter = &st.service.access.limiter;
-    // The attempt counts as failed from here on, before the (queued) password check, so a
-    // burst gets no more checks than a sequence would.
-    let attempt = match limiter.begin(&keys, Instant::now()) {
-        Ok(a) => a,
-        Err(wait) => {
-            tracing::info!(user = %name, "login refused: locked out after failed attempts");
-            return too_many(wait);
-        }
-    };
-    let user = identity.users().get(&name).cloned();
-    let checked = user.clone();
-    let Ok(_slot) = st.service.access.password_checks.acquire().await else {
-        return login_failed();
-    };
-    let ok = tokio::task::spawn_blocking(move || verify_password(checked.as_ref(), &password))
-        .await
-        .unwrap_or(false);
-    let Some(user) = user.filter(|_| ok) else {
-        attempt.failed(Instant::now());
-        tracing::info!(user = %name, "login failed");
-        return login_failed();
-    };
-    attempt.succeeded(Instant::now());
-    let info = UserInfo {
-        name: name.clone(),
-        uid: String::new(),
-        groups: user.groups,
-    };
-    let ttl = st.service.access.token_ttl;
-    match st.service.issue_token(&info, Some(ttl), None).await {
-        Ok(issued) => {
-            tracing::info!(user = %name, "login succeeded");
-            json_response(
-                StatusCode::CREATED,
-                &serde_json::json!({
-                    "apiVersion": "tagplane.dev/v1",
-                    "kind": "LoginResult",
-                    "token": issued.token,
-                    "username": name,
-                    "expirationTimestamp": rfc3339(issued.expires.unwrap_or_default()),
-                }),
-                &[],
-            )
-        }
+    match st.service.password_login(&name, password, source).await {
+        Ok(LoginOutcome::Issued(issued)) => json_response(
+            StatusCode::CREATED,
+            &serde_json::json!({
+                "apiVersion": "tagplane.dev/v1",
+                "kind": "LoginResult",
+                "token": issued.token,
+                "username": name,
+                "expirationTimestamp": rfc3339(issued.expires.unwrap_or_default()),
+            }),
+            &[],
+        ),
+        Ok(LoginOutcome::Failed) => login_failed(),
+        Ok(LoginOutcome::LockedOut(wait)) => too_many(wait),
         Err(e) => e.into_response(),
     }
 }

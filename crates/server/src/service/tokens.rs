@@ -20,7 +20,66 @@ pub struct IssuedToken {
     pub lifetime: Option<i64>,
 }
 
+/// How a password login ended.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// The credentials were right: a new token for the user.
+    Issued(IssuedToken),
+    /// Wrong user or password, or no identity file is configured.
+    Failed,
+    /// Too many failed attempts from this user and source; retry after the duration.
+    LockedOut(std::time::Duration),
+}
+
 impl Service {
+    /// Exchange a user's password from the identity file for a token (`POST /auth/login`).
+    /// The attempt is reserved with the login limiter before the (queued, blocking) bcrypt
+    /// check, so a burst gets no more password checks than a sequence would.
+    pub async fn password_login(
+        &self,
+        name: &str,
+        password: String,
+        source: Option<std::net::IpAddr>,
+    ) -> ApiResult<LoginOutcome> {
+        use crate::auth::users::{LoginLimiter, verify_password};
+        use std::time::Instant;
+        let Some(identity) = self.access.identity.as_ref() else {
+            return Ok(LoginOutcome::Failed);
+        };
+        let keys = LoginLimiter::keys_for(name, source);
+        let attempt = match self.access.limiter.begin(&keys, Instant::now()) {
+            Ok(a) => a,
+            Err(wait) => {
+                tracing::info!(user = %name, "login refused: locked out after failed attempts");
+                return Ok(LoginOutcome::LockedOut(wait));
+            }
+        };
+        let user = identity.users().get(name).cloned();
+        let checked = user.clone();
+        let Ok(_slot) = self.access.password_checks.acquire().await else {
+            return Ok(LoginOutcome::Failed);
+        };
+        let ok = tokio::task::spawn_blocking(move || verify_password(checked.as_ref(), &password))
+            .await
+            .unwrap_or(false);
+        let Some(user) = user.filter(|_| ok) else {
+            attempt.failed(Instant::now());
+            tracing::info!(user = %name, "login failed");
+            return Ok(LoginOutcome::Failed);
+        };
+        attempt.succeeded(Instant::now());
+        let info = UserInfo {
+            name: name.to_owned(),
+            uid: String::new(),
+            groups: user.groups,
+        };
+        let issued = self
+            .issue_token(&info, Some(self.access.token_ttl), None)
+            .await?;
+        tracing::info!(user = %name, "login succeeded");
+        Ok(LoginOutcome::Issued(issued))
+    }
+
     /// Seconds since the epoch by the system clock (token lifetimes are wall-clock time; the
     /// injectable object clock is for object timestamps).
     pub fn now_seconds(&self) -> i64 {
